@@ -1,0 +1,46 @@
+"""Settings, read from ``NEEDLEPLAN_*`` environment variables.
+
+Every clinical number is a clinic-configurable default (SPEC: "never a constant buried in code").
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEEDLEPLAN_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./needleplan.db",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host:5432/db",
+    )
+    numbing_minutes: int = Field(default=30, ge=20, le=60)
+    turnover_minutes: int = Field(default=10, ge=0, le=120)
+    duration_rounding_minutes: int = Field(default=5, ge=1, le=60)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: LogLevel = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # A comma-separated list reads better in an environment variable than JSON.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

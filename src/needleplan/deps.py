@@ -1,0 +1,54 @@
+"""Request dependencies: the per-request transaction, settings and the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from needleplan.auth.roles import Role
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.db import Database
+from needleplan.problems import Forbidden, Unauthorized
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _request_transaction(request: Request) -> AsyncIterator[Session]:
+    # One request, one transaction, committed before the response is sent (scope="function"
+    # runs the exit code as soon as the endpoint returns, before the response goes out).
+    database: Database = request.app.state.database
+    with database.transaction(write=request.method not in _READ_METHODS) as db:
+        yield db
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Session, Depends(_request_transaction, scope="function")]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _require(role: Role) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
+    async def dependency(request: Request) -> Caller:
+        caller: Caller | None = getattr(request.state, "caller", None)
+        if caller is None:  # only when a route is mounted outside the authenticated prefix
+            raise Unauthorized("Send Authorization: Bearer <api key>.")
+        if not caller.role.may_act_as(role):
+            raise Forbidden(
+                f"This operation needs the {role.value} role or higher; the key has {caller.role.value}."
+            )
+        return caller
+
+    return dependency
+
+
+AnyCaller = Annotated[Caller, Depends(_require(Role.integration))]
+FrontDesk = Annotated[Caller, Depends(_require(Role.front_desk))]
+Clinician = Annotated[Caller, Depends(_require(Role.clinician))]
+Admin = Annotated[Caller, Depends(_require(Role.admin))]

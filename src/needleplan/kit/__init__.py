@@ -1,0 +1,1 @@
+"""Helpers with no clinic knowledge: time, ids, pagination, ETags, request models."""

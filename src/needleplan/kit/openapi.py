@@ -1,0 +1,49 @@
+"""The OpenAPI document: clean operation ids, problem+json errors and bearer security."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from needleplan.problems import PROBLEM_MEDIA_TYPE
+
+
+def operation_id(route: APIRoute) -> str:
+    """``create_client`` becomes ``createClient``: handler names are unique verb_noun names."""
+    head, *rest = route.name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key created with `needleplan create-api-key`.",
+    }
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            # The handler's docstring: its first line is the summary, the rest the description.
+            summary, _, rest = operation.get("description", "").strip().partition("\n")
+            if summary:
+                operation["summary"] = summary.strip().rstrip(".")
+                operation["description"] = rest.strip()
+            if not operation.get("description"):
+                operation.pop("description", None)
+            if path.startswith("/v1"):
+                operation["security"] = [{"bearerAuth": []}]
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    return document

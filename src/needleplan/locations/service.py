@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.kit.crud import apply_changes, get_or_404
+from needleplan.kit.etag import require_if_match
+from needleplan.kit.pagination import keyset_page
+from needleplan.locations.schemas import LocationCreate, LocationUpdate
+from needleplan.models import Location
+
+
+def create_location(db: Session, caller: Caller, body: LocationCreate) -> Location:
+    location = Location(**body.model_dump())
+    db.add(location)
+    db.flush()
+    record(db, caller, "create", "location", location.id)
+    return location
+
+
+def get_location(db: Session, location_id: str) -> Location:
+    return get_or_404(db, Location, location_id, what="location")
+
+
+def list_locations(
+    db: Session, *, limit: int, cursor: str | None
+) -> tuple[list[Location], str | None]:
+    return keyset_page(db, select(Location), Location.id, limit=limit, cursor=cursor)
+
+
+def update_location(
+    db: Session, caller: Caller, location_id: str, body: LocationUpdate, if_match: str | None
+) -> Location:
+    location = get_or_404(db, Location, location_id, what="location", for_update=True)
+    require_if_match(if_match, location.version)
+    apply_changes(location, body.model_dump(exclude_unset=True))
+    db.flush()
+    record(db, caller, "update", "location", location.id)
+    return location

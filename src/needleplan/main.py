@@ -1,0 +1,64 @@
+"""create_app(): routers, problem handlers, middleware, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+
+from needleplan import __version__
+from needleplan.api import v1
+from needleplan.auth.middleware import AuthenticationMiddleware
+from needleplan.config import Settings, get_settings
+from needleplan.db import Database
+from needleplan.kit.access_log import AccessLogMiddleware
+from needleplan.kit.openapi import build_openapi, operation_id
+from needleplan.migrations import head_revision
+from needleplan.ops.router import router as ops_router
+from needleplan.problems import install_problem_handlers
+
+DESCRIPTION = """The treatment-plan calendar of micro-needling and med-spa clinics.
+
+Every `/v1` operation needs `Authorization: Bearer <api key>`. Errors are
+`application/problem+json` (RFC 9457); each `type` is a page served by this API.
+"""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+    app: FastAPI = FastAPIOffline(
+        title="needleplan",
+        version=__version__,
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,
+        favicon_url="/static-offline-docs/favicon.png",
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.schema_head = head_revision(database.url)
+
+    install_problem_handlers(app)
+    app.include_router(ops_router)
+    app.include_router(v1)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    app.add_middleware(AuthenticationMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "Retry-After"],
+        )
+    app.add_middleware(AccessLogMiddleware)
+    return app

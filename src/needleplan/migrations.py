@@ -1,0 +1,50 @@
+"""Schema migrations (Alembic is the only way the schema is made) and catalogue installation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from alembic import command
+from needleplan.db import Database
+
+
+def _alembic_dir() -> Path:
+    candidates = [
+        Path(__file__).resolve().parents[2] / "alembic",  # a source checkout (editable install)
+        Path.cwd() / "alembic",  # the container image copies it next to the working directory
+    ]
+    for candidate in candidates:
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError("the alembic/ migrations directory was not found")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_alembic_dir()))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def head_revision(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def database_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(database: Database) -> None:
+    """Bring the schema to head, then install the shipped catalogues where they are empty."""
+    command.upgrade(alembic_config(database.url), "head")
+    from needleplan.treatment_areas.catalogue import install_default_areas
+
+    with database.transaction() as db:
+        install_default_areas(db)

@@ -1,0 +1,23 @@
+"""Every table, one module per table. Importing this package registers them all on the metadata."""
+
+from needleplan.models.api_key import ApiKey
+from needleplan.models.audit_event import AuditEvent
+from needleplan.models.client import Client
+from needleplan.models.location import Location
+from needleplan.models.provider import Provider
+from needleplan.models.provider_exception import ProviderException
+from needleplan.models.room import Room
+from needleplan.models.treatment_area import TreatmentArea
+from needleplan.models.working_interval import WorkingInterval
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Client",
+    "Location",
+    "Provider",
+    "ProviderException",
+    "Room",
+    "TreatmentArea",
+    "WorkingInterval",
+]

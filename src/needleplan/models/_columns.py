@@ -1,0 +1,31 @@
+"""Column helpers shared by the table modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column
+from sqlmodel import Field
+
+from needleplan.db import UTCDateTime
+from needleplan.kit.ids import new_id
+from needleplan.kit.time import utc_now
+
+
+def id_field() -> Any:
+    return Field(default_factory=new_id, primary_key=True, max_length=36)
+
+
+def instant_field(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def version_field() -> Any:
+    return Field(default=1, nullable=False)
+
+
+__all__ = ["created_at_field", "id_field", "instant_field", "version_field"]

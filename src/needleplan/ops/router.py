@@ -1,0 +1,51 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from needleplan.db import Database
+from needleplan.migrations import database_revision
+from needleplan.problems import ServiceUnavailable, problem_responses
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_revision: str | None
+
+
+@router.get("/healthz", response_model=Health)
+async def get_health() -> Health:
+    """Liveness: the process is up and serving."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses=problem_responses(ServiceUnavailable))
+async def get_readiness(request: Request) -> Readiness:
+    """Readiness: the database is reachable and its schema is at the head migration."""
+    database: Database = request.app.state.database
+    head: str | None = request.app.state.schema_head
+    try:
+        with database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = database_revision(database.engine)
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable(
+            "The database is unreachable.", headers={"Retry-After": "2"}
+        ) from exc
+    if current != head:
+        raise ServiceUnavailable(
+            f"The database schema is at {current or 'nothing'}, not at {head}; run `needleplan migrate`.",
+            headers={"Retry-After": "10"},
+        )
+    return Readiness(status="ready", database="reachable", schema_revision=current)
