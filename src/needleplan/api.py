@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from needleplan.auth.router import router as api_keys_router
+from needleplan.clients.router import router as clients_router
+from needleplan.durations.router import router as durations_router
 from needleplan.locations.router import router as locations_router
 from needleplan.problems import (
     Forbidden,
@@ -13,6 +16,9 @@ from needleplan.problems import (
     ValidationFailed,
     problem_responses,
 )
+from needleplan.providers.router import router as providers_router
+from needleplan.rooms.router import router as rooms_router
+from needleplan.treatment_areas.router import router as treatment_areas_router
 
 v1 = APIRouter(
     prefix="/v1",
@@ -20,4 +26,13 @@ v1 = APIRouter(
         MalformedRequest, Unauthorized, Forbidden, ValidationFailed, ServiceUnavailable
     ),
 )
-v1.include_router(locations_router)
+for domain_router in (
+    locations_router,
+    rooms_router,
+    providers_router,
+    clients_router,
+    treatment_areas_router,
+    durations_router,
+    api_keys_router,
+):
+    v1.include_router(domain_router)

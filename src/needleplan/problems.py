@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,18 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return problem_response(problem, request.url.path)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's own 405 names only the methods
+    of the first route whose path matched, but one path is often served by several routes
+    (``GET`` and ``POST /v1/clients``), and ``Allow`` must list them all (RFC 9110)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     problem: Problem
@@ -217,6 +230,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 405:
         problem = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
         problem.headers = dict(exc.headers or {})
+        allowed = _allowed_methods(request)
+        if allowed:
+            problem.headers["Allow"] = ", ".join(allowed)
     else:
         problem = MalformedRequest("The request could not be processed.")
         problem.status = exc.status_code  # type: ignore[misc]

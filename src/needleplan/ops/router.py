@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from needleplan.db import Database
@@ -36,9 +35,8 @@ async def get_readiness(request: Request) -> Readiness:
     database: Database = request.app.state.database
     head: str | None = request.app.state.schema_head
     try:
-        with database.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        current = database_revision(database.engine)
+        with database.session(write=False) as db:
+            current = database_revision(db.connection())
     except SQLAlchemyError as exc:
         raise ServiceUnavailable(
             "The database is unreachable.", headers={"Retry-After": "2"}

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlmodel import select
+
+from needleplan.audit.service import record
+from needleplan.auth import service
+from needleplan.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
+from needleplan.deps import Admin, DbDep
+from needleplan.kit.http import created
+from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, keyset_page
+from needleplan.models import ApiKey
+from needleplan.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+
+
+@router.post("", status_code=201, response_model=ApiKeyCreated)
+async def create_api_key(
+    body: ApiKeyCreate, db: DbDep, caller: Admin, response: Response
+) -> ApiKeyCreated:
+    """Create an API key; the key itself appears only in this answer.
+
+    Only a SHA-256 digest of the key is stored.
+    """
+    row, new_key = service.create_api_key(db, name=body.name, role=body.role)
+    record(db, caller, "create", "api_key", row.id)
+    created(response, f"/v1/api-keys/{row.id}")
+    return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=new_key.secret)
+
+
+@router.get("", response_model=ApiKeyPage)
+async def list_api_keys(
+    db: DbDep, _: Admin, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> ApiKeyPage:
+    """List API keys (never the keys themselves), oldest first."""
+    rows, next_cursor = keyset_page(db, select(ApiKey), ApiKey.id, limit=limit, cursor=cursor)
+    return ApiKeyPage(items=[ApiKeyRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.delete("/{key_id}", status_code=204, responses=problem_responses(NotFound))
+async def revoke_api_key(key_id: str, db: DbDep, caller: Admin) -> Response:
+    """Revoke an API key: it stops working at once, in every process."""
+    service.revoke_api_key(db, key_id)
+    record(db, caller, "revoke", "api_key", key_id)
+    return Response(status_code=204)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from needleplan.auth.roles import Role
+from needleplan.clients import service
+from needleplan.clients.schemas import (
+    ClientCreate,
+    ClientPage,
+    ClientRead,
+    ClientReference,
+    ClientUpdate,
+)
+from needleplan.deps import AnyCaller, DbDep, FrontDesk
+from needleplan.kit.etag import IfMatchHeader
+from needleplan.kit.http import created, tag_version
+from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.problems import (
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    problem_responses,
+)
+
+router = APIRouter(prefix="/clients", tags=["clients"])
+
+
+@router.post("", status_code=201, response_model=ClientRead | ClientReference)
+async def create_client(
+    body: ClientCreate, db: DbDep, caller: AnyCaller, response: Response
+) -> ClientRead | ClientReference:
+    """Create a client.
+
+    A client needs an email address or a phone number. An `integration` key may create clients
+    but reads none: its answer holds only the new client's `id`.
+    """
+    client = service.create_client(db, caller, body)
+    created(response, f"/v1/clients/{client.id}", client.version)
+    if caller.role is Role.integration:
+        return ClientReference(id=client.id)
+    return ClientRead.model_validate(client)
+
+
+@router.get("", response_model=ClientPage)
+async def list_clients(
+    db: DbDep,
+    _: FrontDesk,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Case-insensitive substring of the name, email or phone.",
+        ),
+    ] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> ClientPage:
+    """List and search clients, oldest first."""
+    rows, next_cursor = service.list_clients(db, q=q, limit=limit, cursor=cursor)
+    return ClientPage(items=[ClientRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{client_id}", response_model=ClientRead, responses=problem_responses(NotFound))
+async def get_client(client_id: str, db: DbDep, _: FrontDesk, response: Response) -> ClientRead:
+    """Get a client."""
+    client = service.get_client(db, client_id)
+    tag_version(response, client.version)
+    return ClientRead.model_validate(client)
+
+
+@router.patch(
+    "/{client_id}",
+    response_model=ClientRead,
+    responses=problem_responses(NotFound, PreconditionFailed, PreconditionRequired),
+)
+async def update_client(
+    client_id: str,
+    body: ClientUpdate,
+    db: DbDep,
+    caller: FrontDesk,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ClientRead:
+    """Update a client (merge patch; needs If-Match).
+
+    Send `null` to clear the email, phone or notes; a client keeps at least one contact.
+    """
+    client = service.update_client(db, caller, client_id, body, if_match)
+    tag_version(response, client.version)
+    return ClientRead.model_validate(client)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.clients.schemas import ClientCreate, ClientUpdate
+from needleplan.kit.crud import apply_changes, get_or_404
+from needleplan.kit.etag import require_if_match
+from needleplan.kit.pagination import keyset_page
+from needleplan.models import Client
+from needleplan.problems import ValidationFailed, field_error
+
+
+def _require_contact(email: str | None, phone: str | None) -> None:
+    if email is None and phone is None:
+        raise ValidationFailed(
+            "A client needs an email address or a phone number.",
+            [
+                field_error(
+                    "body", "email", "Give an email or a phone number.", "contact_required"
+                ),
+                field_error(
+                    "body", "phone", "Give an email or a phone number.", "contact_required"
+                ),
+            ],
+        )
+
+
+def create_client(db: Session, caller: Caller, body: ClientCreate) -> Client:
+    _require_contact(body.email, body.phone)
+    client = Client(**body.model_dump())
+    db.add(client)
+    db.flush()
+    record(db, caller, "create", "client", client.id)
+    return client
+
+
+def get_client(db: Session, client_id: str) -> Client:
+    return get_or_404(db, Client, client_id, what="client")
+
+
+def list_clients(
+    db: Session, *, q: str | None, limit: int, cursor: str | None
+) -> tuple[list[Client], str | None]:
+    statement = select(Client)
+    if q:
+        needle = q.lower()
+        statement = statement.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (
+                        col(Client.first_name),
+                        col(Client.last_name),
+                        func.coalesce(Client.email, ""),
+                        func.coalesce(Client.phone, ""),
+                        Client.first_name + " " + Client.last_name,
+                    )
+                )
+            )
+        )
+    return keyset_page(db, statement, Client.id, limit=limit, cursor=cursor)
+
+
+def update_client(
+    db: Session, caller: Caller, client_id: str, body: ClientUpdate, if_match: str | None
+) -> Client:
+    client = get_or_404(db, Client, client_id, what="client", for_update=True)
+    require_if_match(if_match, client.version)
+    changes = body.model_dump(exclude_unset=True)
+    _require_contact(changes.get("email", client.email), changes.get("phone", client.phone))
+    apply_changes(client, changes)
+    db.flush()
+    record(db, caller, "update", "client", client.id)
+    return client

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from needleplan.deps import AnyCaller, DbDep, SettingsDep
+from needleplan.durations import service
+from needleplan.durations.schemas import DurationQuoteRead, DurationQuoteRequest, SegmentRead
+
+router = APIRouter(prefix="/duration-quotes", tags=["duration-quotes"])
+
+
+@router.post("", response_model=DurationQuoteRead)
+async def quote_duration(
+    body: DurationQuoteRequest, db: DbDep, settings: SettingsDep, _: AnyCaller
+) -> DurationQuoteRead:
+    """Quote a session's duration from the areas treated.
+
+    Light intensity takes each area's minimum minutes, standard the midpoint, intensive the
+    maximum; the sum is rounded up to the 5-minute grid. Numbing (when asked) comes first and
+    keeps only the client and room busy; the room's turnover comes last.
+    """
+    quote = service.quote_for_codes(db, settings, body.areas, body.intensity, numbing=body.numbing)
+    return DurationQuoteRead(
+        areas=body.areas,
+        intensity=body.intensity,
+        treatment_minutes=quote.treatment_minutes,
+        numbing_minutes=quote.numbing_minutes,
+        turnover_minutes=quote.turnover_minutes,
+        total_minutes=quote.total_minutes,
+        segments=[
+            SegmentRead(
+                kind=s.kind, offset_minutes=s.offset_minutes, minutes=s.minutes, busy=list(s.busy)
+            )
+            for s in quote.segments
+        ],
+    )

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from needleplan.config import Settings
+from needleplan.durations.quote import AreaSpan, DurationQuote, Intensity, quote_duration
+from needleplan.problems import FieldError, ValidationFailed, field_error
+from needleplan.treatment_areas.service import areas_by_code
+
+
+def quote_for_codes(
+    db: Session, settings: Settings, codes: list[str], intensity: Intensity, *, numbing: bool
+) -> DurationQuote:
+    """Quote from the clinic's catalogue; duplicate or unknown codes are named in a 422."""
+    errors: list[FieldError] = []
+    offending: list[str] = []
+    seen: set[str] = set()
+    for index, code in enumerate(codes):
+        if code in seen:
+            errors.append(
+                field_error("body", f"areas.{index}", f"{code!r} is listed twice", "duplicate")
+            )
+            offending.append(code)
+        seen.add(code)
+    catalogue = areas_by_code(db, codes)
+    for index, code in enumerate(codes):
+        if code not in catalogue:
+            errors.append(
+                field_error(
+                    "body",
+                    f"areas.{index}",
+                    f"{code!r} is not a treatment area code",
+                    "unknown_area",
+                )
+            )
+            offending.append(code)
+    if errors:
+        named = ", ".join(repr(code) for code in dict.fromkeys(offending))
+        raise ValidationFailed(f"Invalid treatment areas: {named}.", errors)
+    spans = [
+        AreaSpan(code, catalogue[code].min_minutes, catalogue[code].max_minutes) for code in codes
+    ]
+    return quote_duration(
+        spans,
+        intensity,
+        numbing=numbing,
+        numbing_minutes=settings.numbing_minutes,
+        turnover_minutes=settings.turnover_minutes,
+        grid=settings.duration_rounding_minutes,
+    )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.kit.crud import apply_changes, get_or_404, require_reference
+from needleplan.kit.etag import require_if_match
+from needleplan.kit.pagination import keyset_page
+from needleplan.models import Location, Room
+from needleplan.problems import AlreadyExists
+from needleplan.rooms.schemas import RoomCreate, RoomUpdate
+
+
+def _refuse_duplicate_name(db: Session, location_id: str, name: str, room_id: str | None) -> None:
+    statement = select(Room.id).where(Room.location_id == location_id, Room.name == name)
+    existing = db.exec(statement).first()
+    if existing is not None and existing != room_id:
+        raise AlreadyExists(f"The location already has a room named {name!r}.")
+
+
+def create_room(db: Session, caller: Caller, body: RoomCreate) -> Room:
+    require_reference(db, Location, body.location_id, field="location_id", what="location")
+    _refuse_duplicate_name(db, body.location_id, body.name, None)
+    room = Room(**body.model_dump())
+    db.add(room)
+    db.flush()
+    record(db, caller, "create", "room", room.id)
+    return room
+
+
+def get_room(db: Session, room_id: str) -> Room:
+    return get_or_404(db, Room, room_id, what="room")
+
+
+def list_rooms(
+    db: Session, *, location_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Room], str | None]:
+    statement = select(Room)
+    if location_id is not None:
+        statement = statement.where(Room.location_id == location_id)
+    return keyset_page(db, statement, Room.id, limit=limit, cursor=cursor)
+
+
+def update_room(
+    db: Session, caller: Caller, room_id: str, body: RoomUpdate, if_match: str | None
+) -> Room:
+    room = get_or_404(db, Room, room_id, what="room", for_update=True)
+    require_if_match(if_match, room.version)
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes:
+        _refuse_duplicate_name(db, room.location_id, changes["name"], room.id)
+    apply_changes(room, changes)
+    db.flush()
+    record(db, caller, "update", "room", room.id)
+    return room

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from needleplan.deps import Admin, AnyCaller, DbDep
+from needleplan.kit.etag import IfMatchHeader
+from needleplan.kit.http import created, tag_version
+from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.problems import (
+    AlreadyExists,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    problem_responses,
+)
+from needleplan.treatment_areas import service
+from needleplan.treatment_areas.schemas import (
+    TreatmentAreaCreate,
+    TreatmentAreaPage,
+    TreatmentAreaRead,
+    TreatmentAreaUpdate,
+)
+
+router = APIRouter(prefix="/treatment-areas", tags=["treatment-areas"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TreatmentAreaRead,
+    responses=problem_responses(AlreadyExists),
+)
+async def create_treatment_area(
+    body: TreatmentAreaCreate, db: DbDep, caller: Admin, response: Response
+) -> TreatmentAreaRead:
+    """Add a treatment area to the catalogue.
+
+    `min_minutes` and `max_minutes` bound the treatment time: light intensity takes the minimum,
+    standard the midpoint, intensive the maximum.
+    """
+    area = service.create_area(db, caller, body)
+    created(response, f"/v1/treatment-areas/{area.code}", area.version)
+    return TreatmentAreaRead.model_validate(area)
+
+
+@router.get("", response_model=TreatmentAreaPage)
+async def list_treatment_areas(
+    db: DbDep, _: AnyCaller, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> TreatmentAreaPage:
+    """List the treatment-area catalogue, by code."""
+    rows, next_cursor = service.list_areas(db, limit=limit, cursor=cursor)
+    return TreatmentAreaPage(
+        items=[TreatmentAreaRead.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.get("/{code}", response_model=TreatmentAreaRead, responses=problem_responses(NotFound))
+async def get_treatment_area(
+    code: str, db: DbDep, _: AnyCaller, response: Response
+) -> TreatmentAreaRead:
+    """Get a treatment area by its code."""
+    area = service.get_area(db, code)
+    tag_version(response, area.version)
+    return TreatmentAreaRead.model_validate(area)
+
+
+@router.patch(
+    "/{code}",
+    response_model=TreatmentAreaRead,
+    responses=problem_responses(NotFound, PreconditionFailed, PreconditionRequired),
+)
+async def update_treatment_area(
+    code: str,
+    body: TreatmentAreaUpdate,
+    db: DbDep,
+    caller: Admin,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> TreatmentAreaRead:
+    """Update a treatment area (merge patch; needs If-Match). The code never changes."""
+    area = service.update_area(db, caller, code, body, if_match)
+    tag_version(response, area.version)
+    return TreatmentAreaRead.model_validate(area)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from needleplan.kit.models import RequestModel, ResponseModel, omitted
+
+AreaCode = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        examples=["full_face"],
+        description="Stable key: lower-case letters, digits and underscores.",
+    ),
+]
+Minutes = Annotated[int, Field(ge=5, le=480)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class AreaCategory(StrEnum):
+    small = "small"
+    face = "face"
+    body = "body"
+
+
+class TreatmentAreaCreate(RequestModel):
+    code: AreaCode
+    name: Name = Field(examples=["Full face"])
+    category: AreaCategory
+    min_minutes: Minutes = Field(examples=[30])
+    max_minutes: Minutes = Field(examples=[45])
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min_minutes > self.max_minutes:
+            raise ValueError("min_minutes must not exceed max_minutes")
+        return self
+
+
+class TreatmentAreaUpdate(RequestModel):
+    name: Name = omitted()
+    category: AreaCategory = omitted()
+    min_minutes: Minutes = omitted()
+    max_minutes: Minutes = omitted()
+
+
+class TreatmentAreaRead(ResponseModel):
+    code: str
+    name: str
+    category: AreaCategory
+    min_minutes: int
+    max_minutes: int
+    version: int
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class TreatmentAreaPage(ResponseModel):
+    items: list[TreatmentAreaRead]
+    next_cursor: str | None

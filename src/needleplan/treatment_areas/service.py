@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.kit.crud import apply_changes, get_or_404
+from needleplan.kit.etag import require_if_match
+from needleplan.kit.pagination import keyset_page
+from needleplan.models import TreatmentArea
+from needleplan.problems import AlreadyExists, ValidationFailed, field_error
+from needleplan.treatment_areas.schemas import TreatmentAreaCreate, TreatmentAreaUpdate
+
+
+def create_area(db: Session, caller: Caller, body: TreatmentAreaCreate) -> TreatmentArea:
+    if db.get(TreatmentArea, body.code) is not None:
+        raise AlreadyExists(f"A treatment area with code {body.code!r} already exists.")
+    area = TreatmentArea(**body.model_dump())
+    db.add(area)
+    db.flush()
+    record(db, caller, "create", "treatment_area", area.code)
+    return area
+
+
+def get_area(db: Session, code: str) -> TreatmentArea:
+    return get_or_404(db, TreatmentArea, code, what="treatment area")
+
+
+def list_areas(
+    db: Session, *, limit: int, cursor: str | None
+) -> tuple[list[TreatmentArea], str | None]:
+    return keyset_page(db, select(TreatmentArea), TreatmentArea.code, limit=limit, cursor=cursor)
+
+
+def update_area(
+    db: Session, caller: Caller, code: str, body: TreatmentAreaUpdate, if_match: str | None
+) -> TreatmentArea:
+    area = get_or_404(db, TreatmentArea, code, what="treatment area", for_update=True)
+    require_if_match(if_match, area.version)
+    changes = body.model_dump(exclude_unset=True)
+    minimum = changes.get("min_minutes", area.min_minutes)
+    maximum = changes.get("max_minutes", area.max_minutes)
+    if minimum > maximum:
+        raise ValidationFailed(
+            f"min_minutes ({minimum}) would exceed max_minutes ({maximum}).",
+            [field_error("body", "min_minutes", "must not exceed max_minutes", "range")],
+        )
+    apply_changes(area, changes)
+    db.flush()
+    record(db, caller, "update", "treatment_area", area.code)
+    return area
+
+
+def areas_by_code(db: Session, codes: Sequence[str]) -> dict[str, TreatmentArea]:
+    rows = db.exec(select(TreatmentArea).where(col(TreatmentArea.code).in_(codes))).all()
+    return {row.code: row for row in rows}

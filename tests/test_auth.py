@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from needleplan.auth.roles import Role
+from needleplan.models import ApiKey, AuditEvent
+from tests.conftest import Headers, RollbackDatabase
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer np_not-a-real-key"],
+)
+def test_missing_or_bad_key_is_401_problem(client: TestClient, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = client.get("/v1/locations", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["type"] == "/problems/unauthorized"
+
+
+def test_401_comes_before_reading_a_malformed_body(client: TestClient) -> None:
+    response = client.post(
+        "/v1/clients", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 401
+
+
+def test_malformed_json_with_a_key_is_400(client: TestClient, admin: Headers) -> None:
+    response = client.post(
+        "/v1/locations", content=b"{not json", headers={**admin, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "/problems/malformed-request"
+
+
+def test_role_is_checked_before_the_body(client: TestClient, front_desk: Headers) -> None:
+    response = client.post("/v1/locations", json={"bogus": True}, headers=front_desk)
+    assert response.status_code == 403
+
+
+def test_keys_are_stored_as_digests(
+    client: TestClient, admin: Headers, database: RollbackDatabase
+) -> None:
+    created = client.post(
+        "/v1/api-keys", json={"name": "desk", "role": "front_desk"}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    secret = created.json()["key"]
+    with database.transaction() as db:
+        row = db.get(ApiKey, created.json()["id"])
+        assert row is not None
+        assert row.key_digest == hashlib.sha256(secret.encode()).hexdigest()
+        assert secret not in {row.name, row.key_prefix, row.key_digest}
+    listed = client.get("/v1/api-keys", headers=admin).json()["items"]
+    assert all("key" not in item for item in listed)
+
+
+def test_revoked_key_stops_working(client: TestClient, admin: Headers) -> None:
+    created = client.post(
+        "/v1/api-keys", json={"name": "temp", "role": "integration"}, headers=admin
+    ).json()
+    temp = {"Authorization": f"Bearer {created['key']}"}
+    assert client.get("/v1/locations", headers=temp).status_code == 200
+    assert client.delete(f"/v1/api-keys/{created['id']}", headers=admin).status_code == 204
+    assert client.get("/v1/locations", headers=temp).status_code == 401
+
+
+def test_revoking_an_unknown_key_is_404(client: TestClient, admin: Headers) -> None:
+    response = client.delete("/v1/api-keys/00000000-0000-7000-8000-000000000000", headers=admin)
+    assert response.status_code == 404
+
+
+def test_key_management_needs_admin(key_for: Callable[[Role], Headers], client: TestClient) -> None:
+    for role in (Role.integration, Role.front_desk, Role.clinician):
+        assert client.get("/v1/api-keys", headers=key_for(role)).status_code == 403
+
+
+def test_mutations_are_audited_with_the_key(
+    client: TestClient, admin: Headers, database: RollbackDatabase
+) -> None:
+    location = client.post(
+        "/v1/locations", json={"name": "Audit", "time_zone": "Europe/Berlin"}, headers=admin
+    ).json()
+    client.patch(
+        f"/v1/locations/{location['id']}",
+        json={"name": "Audited"},
+        headers={**admin, "If-Match": '"1"'},
+    )
+    with database.transaction() as db:
+        events = db.exec(select(AuditEvent).where(AuditEvent.resource_id == location["id"])).all()
+    assert [(e.action, e.resource) for e in events] == [
+        ("create", "location"),
+        ("update", "location"),
+    ]
+    assert all(e.api_key_id is not None for e in events)
+
+
+def test_cli_prints_the_key_alone_on_the_last_line(tmp_path: pytest.TempPathFactory) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    env = {**os.environ, "NEEDLEPLAN_DATABASE_URL": url}
+    cli = [sys.executable, "-m", "needleplan.cli"]
+    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [*cli, "create-api-key", "--role", "admin", "--name", "ops"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("np_") and " " not in secret
+    key_id = created.stdout.split()[3]
+    revoked = subprocess.run(
+        [*cli, "revoke-api-key", key_id], env=env, capture_output=True, text=True
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    unknown = subprocess.run(
+        [*cli, "revoke-api-key", "nope"], env=env, capture_output=True, text=True
+    )
+    assert unknown.returncode == 1
