@@ -118,7 +118,8 @@ def test_cli_prints_the_key_alone_on_the_last_line(tmp_path: pytest.TempPathFact
         text=True,
     )
     secret = created.stdout.strip().splitlines()[-1]
-    assert secret.startswith("np_") and " " not in secret
+    assert secret.startswith("np_")
+    assert " " not in secret
     key_id = created.stdout.split()[3]
     revoked = subprocess.run(
         [*cli, "revoke-api-key", key_id], env=env, capture_output=True, text=True

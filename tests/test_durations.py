@@ -156,7 +156,8 @@ def test_quote_properties(
     # Segments are contiguous from the start and add up to the total.
     offset = 0
     for segment in quote.segments:
-        assert segment.offset_minutes == offset and segment.minutes > 0
+        assert segment.offset_minutes == offset
+        assert segment.minutes > 0
         offset += segment.minutes
     assert offset == quote.total_minutes
     # The provider is busy exactly during the treatment.
