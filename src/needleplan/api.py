@@ -18,6 +18,8 @@ from needleplan.problems import (
 )
 from needleplan.providers.router import router as providers_router
 from needleplan.rooms.router import router as rooms_router
+from needleplan.screening.router import clients_router as screening_clients_router
+from needleplan.screening.router import conditions_router as screening_conditions_router
 from needleplan.treatment_areas.router import router as treatment_areas_router
 
 v1 = APIRouter(
@@ -31,6 +33,8 @@ for domain_router in (
     rooms_router,
     providers_router,
     clients_router,
+    screening_conditions_router,
+    screening_clients_router,
     treatment_areas_router,
     durations_router,
     api_keys_router,

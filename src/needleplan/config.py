@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     numbing_minutes: int = Field(default=30, ge=20, le=60)
     turnover_minutes: int = Field(default=10, ge=0, le=120)
     duration_rounding_minutes: int = Field(default=5, ge=1, le=60)
+    screening_validity_days: int = Field(default=30, ge=1, le=365)
+    minimum_age_years: int = Field(default=22, ge=0, le=120)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "INFO"
 

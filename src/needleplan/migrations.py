@@ -43,7 +43,9 @@ def database_revision(connection: Connection) -> str | None:
 def migrate(database: Database) -> None:
     """Bring the schema to head, then install the shipped catalogues where they are empty."""
     command.upgrade(alembic_config(database.url), "head")
+    from needleplan.screening.catalogue import install_default_conditions
     from needleplan.treatment_areas.catalogue import install_default_areas
 
     with database.transaction() as db:
         install_default_areas(db)
+        install_default_conditions(db)

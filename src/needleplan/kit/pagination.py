@@ -1,14 +1,15 @@
-"""Cursor pagination: keyset on the primary key (time-ordered ids), opaque base64url cursors."""
+"""Cursor pagination: keyset on unique, sortable columns, with opaque base64url cursors."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from sqlalchemy import ColumnElement
+from sqlalchemy import tuple_
 from sqlmodel import Session, SQLModel
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -27,39 +28,63 @@ CursorQuery = Annotated[
 
 RowT = TypeVar("RowT", bound=SQLModel)
 
+_NOT_OURS = "The cursor is not one this API produced."
 
-def encode_cursor(last_key: str) -> str:
-    raw = json.dumps({"after": last_key}, separators=(",", ":")).encode()
+
+def encode_cursor(values: list[str]) -> str:
+    raw = json.dumps({"after": values}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, width: int) -> list[str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        after = data["after"]
+        values = data["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise MalformedRequest("The cursor is not one this API produced.") from exc
-    if not isinstance(after, str):
-        raise MalformedRequest("The cursor is not one this API produced.")
-    return after
+        raise MalformedRequest(_NOT_OURS) from exc
+    if not (
+        isinstance(values, list)
+        and len(values) == width
+        and all(isinstance(v, str) for v in values)
+    ):
+        raise MalformedRequest(_NOT_OURS)
+    return values
+
+
+def _as_text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
+def _from_text(column: Any, text: str) -> object:
+    python_type = column.type.python_type
+    if python_type in (date, datetime):
+        try:
+            return python_type.fromisoformat(text)
+        except ValueError as exc:
+            raise MalformedRequest(_NOT_OURS) from exc
+    return text
 
 
 def keyset_page(
     db: Session,
     statement: SelectOfScalar[RowT],
-    key: Any,
-    *,
+    *keys: Any,
     limit: int,
     cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[RowT], str | None]:
-    """One page ordered by ``key`` (a unique, sortable column) and the cursor of the next page."""
-    column: ColumnElement[Any] = key
+    """One page ordered by ``keys`` (together unique) and the cursor of the next page."""
     if cursor is not None:
-        statement = statement.where(column > decode_cursor(cursor))
-    rows = list(db.exec(statement.order_by(column).limit(limit + 1)).all())
+        after = [
+            _from_text(k, v) for k, v in zip(keys, decode_cursor(cursor, len(keys)), strict=True)
+        ]
+        left = keys[0] if len(keys) == 1 else tuple_(*keys)
+        right = after[0] if len(keys) == 1 else tuple_(*after)
+        statement = statement.where(left < right if descending else left > right)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    rows = list(db.exec(statement.order_by(*order).limit(limit + 1)).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    attribute = str(column.key)
-    return rows, encode_cursor(str(getattr(rows[-1], attribute)))
+    return rows, encode_cursor([_as_text(getattr(rows[-1], str(k.key))) for k in keys])

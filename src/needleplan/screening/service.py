@@ -1,0 +1,191 @@
+"""Screening use cases: the condition catalogue, questionnaires, eligibility and overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.kit.crud import apply_changes, get_or_404
+from needleplan.kit.etag import require_if_match
+from needleplan.kit.pagination import keyset_page
+from needleplan.models import (
+    Client,
+    ConditionRetraction,
+    EligibilityOverride,
+    Screening,
+    ScreeningCondition,
+)
+from needleplan.problems import AlreadyExists, ValidationFailed, field_error
+from needleplan.screening import repository
+from needleplan.screening.eligibility import REQUIREMENT_CODES, Rules, Verdict, assess
+from needleplan.screening.schemas import (
+    OverrideCreate,
+    RetractionCreate,
+    ScreeningConditionCreate,
+    ScreeningConditionUpdate,
+    ScreeningCreate,
+)
+
+Page = tuple[list[ScreeningCondition], str | None]
+
+
+def list_conditions(db: Session, *, limit: int, cursor: str | None) -> Page:
+    return keyset_page(
+        db, select(ScreeningCondition), ScreeningCondition.code, limit=limit, cursor=cursor
+    )
+
+
+def get_condition(db: Session, code: str) -> ScreeningCondition:
+    return get_or_404(db, ScreeningCondition, code, what="screening condition")
+
+
+def create_condition(
+    db: Session, caller: Caller, body: ScreeningConditionCreate
+) -> ScreeningCondition:
+    if db.get(ScreeningCondition, body.code) is not None:
+        raise AlreadyExists(f"A screening condition with code {body.code!r} already exists.")
+    if body.code in REQUIREMENT_CODES:
+        raise ValidationFailed(
+            f"{body.code!r} is reserved for an eligibility requirement.",
+            [field_error("body", "code", "reserved code", "reserved")],
+        )
+    condition = ScreeningCondition(**body.model_dump())
+    db.add(condition)
+    db.flush()
+    record(db, caller, "create", "screening_condition", condition.code)
+    return condition
+
+
+def update_condition(
+    db: Session, caller: Caller, code: str, body: ScreeningConditionUpdate, if_match: str | None
+) -> ScreeningCondition:
+    condition = get_or_404(
+        db, ScreeningCondition, code, what="screening condition", for_update=True
+    )
+    require_if_match(if_match, condition.version)
+    apply_changes(condition, body.model_dump(exclude_unset=True))
+    db.flush()
+    record(db, caller, "update", "screening_condition", condition.code)
+    return condition
+
+
+def _refuse_unknown(
+    codes: Iterable[str], known: Iterable[str], *, field: str, single: bool = False
+) -> None:
+    known_set = set(known)
+    errors = []
+    offending = []
+    for index, code in enumerate(codes):
+        if code not in known_set:
+            location = field if single else f"{field}.{index}"
+            errors.append(
+                field_error("body", location, f"{code!r} is not a known code", "unknown_code")
+            )
+            offending.append(code)
+    if errors:
+        named = ", ".join(repr(code) for code in dict.fromkeys(offending))
+        raise ValidationFailed(f"Unknown codes: {named}.", errors)
+
+
+def _client(db: Session, client_id: str) -> Client:
+    return get_or_404(db, Client, client_id, what="client")
+
+
+def record_screening(
+    db: Session, caller: Caller, client_id: str, body: ScreeningCreate
+) -> Screening:
+    _refuse_unknown(body.conditions, repository.condition_catalogue(db), field="conditions")
+    _client(db, client_id)
+    screening = Screening(
+        client_id=client_id,
+        screened_on=body.screened_on,
+        conditions=sorted(set(body.conditions)),
+        medications=body.medications,
+        notes=body.notes,
+        recorded_by_key_id=caller.key_id,
+    )
+    db.add(screening)
+    db.flush()
+    record(db, caller, "create", "screening", screening.id)
+    return screening
+
+
+def list_screenings(
+    db: Session, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[Screening], str | None]:
+    _client(db, client_id)
+    statement = select(Screening).where(Screening.client_id == client_id)
+    return keyset_page(
+        db,
+        statement,
+        Screening.screened_on,
+        Screening.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+
+
+def eligibility(db: Session, settings: Settings, client_id: str, on: date) -> Verdict:
+    client = _client(db, client_id)
+    return assess(
+        on=on,
+        date_of_birth=client.date_of_birth,
+        screenings=repository.screening_facts(db, client_id),
+        retractions=repository.retractions(db, client_id),
+        overrides=repository.overrides(db, client_id),
+        catalogue=repository.condition_catalogue(db),
+        rules=Rules(
+            validity_days=settings.screening_validity_days,
+            minimum_age_years=settings.minimum_age_years,
+        ),
+    )
+
+
+def create_override(
+    db: Session, caller: Caller, client_id: str, body: OverrideCreate
+) -> EligibilityOverride:
+    known = [*repository.condition_catalogue(db), *REQUIREMENT_CODES]
+    _refuse_unknown(body.codes, known, field="codes")
+    _client(db, client_id)
+    override = EligibilityOverride(
+        client_id=client_id,
+        codes=sorted(set(body.codes)),
+        reason=body.reason,
+        expires_on=body.expires_on,
+        created_by_key_id=caller.key_id,
+    )
+    db.add(override)
+    db.flush()
+    record(db, caller, "create", "eligibility_override", override.id)
+    return override
+
+
+def list_overrides(
+    db: Session, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[EligibilityOverride], str | None]:
+    _client(db, client_id)
+    statement = select(EligibilityOverride).where(col(EligibilityOverride.client_id) == client_id)
+    return keyset_page(db, statement, EligibilityOverride.id, limit=limit, cursor=cursor)
+
+
+def retract_condition(
+    db: Session, caller: Caller, client_id: str, body: RetractionCreate
+) -> ConditionRetraction:
+    _refuse_unknown([body.code], repository.condition_catalogue(db), field="code", single=True)
+    _client(db, client_id)
+    retraction = ConditionRetraction(
+        client_id=client_id,
+        condition_code=body.code,
+        reason=body.reason,
+        created_by_key_id=caller.key_id,
+    )
+    db.add(retraction)
+    db.flush()
+    record(db, caller, "create", "condition_retraction", retraction.id)
+    return retraction
