@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from needleplan.auth.roles import Role
+from needleplan.kit.time import latest_today
 from needleplan.models import AuditEvent
 from needleplan.screening.catalogue import CONTRAINDICATION, DEFAULT_CONDITIONS
 from tests.conftest import Headers, RollbackDatabase
@@ -156,9 +157,11 @@ def test_unknown_condition_codes_are_named(client: TestClient, clinician: Header
 
 def test_a_screening_cannot_be_dated_in_the_future(client: TestClient, clinician: Headers) -> None:
     client_id = _client(client, clinician)
+    # Today anywhere on Earth is accepted; the day after the latest "today" (UTC+14) is not.
+    assert _screen(client, clinician, client_id, latest_today()).status_code == 201
     assert (
-        _screen(client, clinician, client_id, date.today() + timedelta(days=3)).status_code == 422
-    )  # noqa: DTZ011
+        _screen(client, clinician, client_id, latest_today() + timedelta(days=1)).status_code == 422
+    )
 
 
 def test_histories_persist_until_a_clinician_retracts_them(
