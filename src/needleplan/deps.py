@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,18 +11,14 @@ from sqlmodel import Session
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
-from needleplan.db import Database
 from needleplan.problems import Forbidden, Unauthorized
 
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-
-async def _request_transaction(request: Request) -> AsyncIterator[Session]:
-    # One request, one transaction, committed before the response is sent (scope="function"
-    # runs the exit code as soon as the endpoint returns, before the response goes out).
-    database: Database = request.app.state.database
-    with database.transaction(write=request.method not in _READ_METHODS) as db:
-        yield db
+def _request_session(request: Request) -> Session:
+    # TransactionalRoute opened the request's transaction and commits it before the response
+    # is sent (kit/transaction.py).
+    db: Session = request.state.db
+    return db
 
 
 def _settings(request: Request) -> Settings:
@@ -30,7 +26,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-DbDep = Annotated[Session, Depends(_request_transaction, scope="function")]
+DbDep = Annotated[Session, Depends(_request_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 

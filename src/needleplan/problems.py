@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -189,13 +190,10 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc, request.url.path)
 
 
-async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _validation_problem(exc: RequestValidationError) -> Problem:
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        return problem_response(
-            MalformedRequest("The request body is not valid JSON."), request.url.path
-        )
+        return MalformedRequest("The request body is not valid JSON.")
     field_errors = []
     for error in errors:
         location, field = _describe_location(error.get("loc", ()))
@@ -206,16 +204,34 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     names = ", ".join(
         sorted({f"{e.location}.{e.field}" if e.field else e.location for e in field_errors})
     )
-    problem = ValidationFailed(f"Invalid fields: {names}.", field_errors)
-    return problem_response(problem, request.url.path)
+    return ValidationFailed(f"Invalid fields: {names}.", field_errors)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(_validation_problem(exc), request.url.path)
+
+
+def render_client_error(exc: Exception, request: Request) -> JSONResponse | None:
+    """The response a 4xx exception will be rendered as (for idempotent replay); else None."""
+    if isinstance(exc, RequestValidationError):
+        return problem_response(_validation_problem(exc), request.url.path)
+    if isinstance(exc, Problem) and exc.status < 500:
+        return problem_response(exc, request.url.path)
+    return None
 
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path. Starlette's own 405 names only the methods
     of the first route whose path matched, but one path is often served by several routes
     (``GET`` and ``POST /v1/clients``), and ``Allow`` must list them all (RFC 9110)."""
+    routes: Iterable[Any] = request.app.routes
+    # FastAPI 0.13x+ keeps included routers nested; this flattens them (older versions already do).
+    iter_route_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_route_contexts is not None:
+        routes = iter_route_contexts(routes)
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in routes:
         route_methods = getattr(route, "methods", None)
         if route_methods and route.matches(request.scope)[0] is not Match.NONE:
             methods.update(route_methods)

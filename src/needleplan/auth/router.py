@@ -9,10 +9,11 @@ from needleplan.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, Api
 from needleplan.deps import Admin, DbDep
 from needleplan.kit.http import created
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, keyset_page
+from needleplan.kit.transaction import TransactionalRoute
 from needleplan.models import ApiKey
 from needleplan.problems import NotFound, problem_responses
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/api-keys", tags=["api-keys"], route_class=TransactionalRoute)
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated)

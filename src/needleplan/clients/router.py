@@ -17,6 +17,7 @@ from needleplan.deps import AnyCaller, DbDep, FrontDesk
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import (
     NotFound,
     PreconditionFailed,
@@ -24,7 +25,7 @@ from needleplan.problems import (
     problem_responses,
 )
 
-router = APIRouter(prefix="/clients", tags=["clients"])
+router = APIRouter(prefix="/clients", tags=["clients"], route_class=TransactionalRoute)
 
 
 @router.post("", status_code=201, response_model=ClientRead | ClientReference)

@@ -5,8 +5,11 @@ from fastapi import APIRouter
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.durations import service
 from needleplan.durations.schemas import DurationQuoteRead, DurationQuoteRequest, SegmentRead
+from needleplan.kit.transaction import TransactionalRoute
 
-router = APIRouter(prefix="/duration-quotes", tags=["duration-quotes"])
+router = APIRouter(
+    prefix="/duration-quotes", tags=["duration-quotes"], route_class=TransactionalRoute
+)
 
 
 @router.post("", response_model=DurationQuoteRead)

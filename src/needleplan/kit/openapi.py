@@ -11,6 +11,18 @@ from fastapi.routing import APIRoute
 from needleplan.problems import PROBLEM_MEDIA_TYPE
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Send the same key again to get the first answer replayed instead of acting twice "
+        "(kept 24 hours, per API key). The same key with another body is refused with 422."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 def operation_id(route: APIRoute) -> str:
     """``create_client`` becomes ``createClient``: handler names are unique verb_noun names."""
     head, *rest = route.name.split("_")
@@ -32,7 +44,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         "description": "An API key created with `needleplan create-api-key`.",
     }
     for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             # The handler's docstring: its first line is the summary, the rest the description.
             summary, _, rest = operation.get("description", "").strip().partition("\n")
             if summary:
@@ -42,6 +54,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation.pop("description", None)
             if path.startswith("/v1"):
                 operation["security"] = [{"bearerAuth": []}]
+            if path.startswith("/v1") and method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:

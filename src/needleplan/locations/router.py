@@ -6,6 +6,7 @@ from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.kit.transaction import TransactionalRoute
 from needleplan.locations import service
 from needleplan.locations.schemas import LocationCreate, LocationPage, LocationRead, LocationUpdate
 from needleplan.problems import (
@@ -15,7 +16,7 @@ from needleplan.problems import (
     problem_responses,
 )
 
-router = APIRouter(prefix="/locations", tags=["locations"])
+router = APIRouter(prefix="/locations", tags=["locations"], route_class=TransactionalRoute)
 
 
 @router.post("", status_code=201, response_model=LocationRead)

@@ -2,30 +2,40 @@
 
 from needleplan.models.api_key import ApiKey
 from needleplan.models.audit_event import AuditEvent
+from needleplan.models.busy_block import BusyBlock
 from needleplan.models.client import Client
 from needleplan.models.condition_retraction import ConditionRetraction
 from needleplan.models.eligibility_override import EligibilityOverride
+from needleplan.models.hold import Hold
+from needleplan.models.idempotency_record import IdempotencyRecord
 from needleplan.models.location import Location
 from needleplan.models.provider import Provider
 from needleplan.models.provider_exception import ProviderException
 from needleplan.models.room import Room
 from needleplan.models.screening import Screening
 from needleplan.models.screening_condition import ScreeningCondition
+from needleplan.models.session_move import SessionMove
 from needleplan.models.treatment_area import TreatmentArea
+from needleplan.models.treatment_session import TreatmentSession
 from needleplan.models.working_interval import WorkingInterval
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "BusyBlock",
     "Client",
     "ConditionRetraction",
     "EligibilityOverride",
+    "Hold",
+    "IdempotencyRecord",
     "Location",
     "Provider",
     "ProviderException",
     "Room",
     "Screening",
     "ScreeningCondition",
+    "SessionMove",
+    "TreatmentSession",
     "TreatmentArea",
     "WorkingInterval",
 ]

@@ -6,6 +6,7 @@ from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import (
     NotFound,
     PreconditionFailed,
@@ -25,7 +26,7 @@ from needleplan.providers.schemas import (
     WorkingPlanRead,
 )
 
-router = APIRouter(prefix="/providers", tags=["providers"])
+router = APIRouter(prefix="/providers", tags=["providers"], route_class=TransactionalRoute)
 
 
 @router.post("", status_code=201, response_model=ProviderRead)

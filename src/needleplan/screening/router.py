@@ -11,6 +11,7 @@ from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import latest_today
+from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import (
     AlreadyExists,
     NotFound,
@@ -39,8 +40,12 @@ from needleplan.screening.schemas import (
     ScreeningRead,
 )
 
-conditions_router = APIRouter(prefix="/screening-conditions", tags=["screening"])
-clients_router = APIRouter(prefix="/clients/{client_id}", tags=["screening"])
+conditions_router = APIRouter(
+    prefix="/screening-conditions", tags=["screening"], route_class=TransactionalRoute
+)
+clients_router = APIRouter(
+    prefix="/clients/{client_id}", tags=["screening"], route_class=TransactionalRoute
+)
 
 
 @conditions_router.get("", response_model=ScreeningConditionPage)

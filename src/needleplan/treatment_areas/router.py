@@ -6,6 +6,7 @@ from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import (
     AlreadyExists,
     NotFound,
@@ -21,7 +22,9 @@ from needleplan.treatment_areas.schemas import (
     TreatmentAreaUpdate,
 )
 
-router = APIRouter(prefix="/treatment-areas", tags=["treatment-areas"])
+router = APIRouter(
+    prefix="/treatment-areas", tags=["treatment-areas"], route_class=TransactionalRoute
+)
 
 
 @router.post(

@@ -1,0 +1,75 @@
+"""One request, one transaction, committed before the response is sent.
+
+``TransactionalRoute`` wraps every API route: it opens the request's transaction, runs the
+endpoint (which reads the session through ``DbDep``), and commits once the response is built and
+before it is sent; any exception rolls it back. Idempotent POSTs store their answer inside the
+same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from needleplan.db import Database
+from needleplan.kit import idempotency
+from needleplan.problems import Problem, render_client_error
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class TransactionalRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        endpoint_handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            database: Database = request.app.state.database
+            key = request.headers.get("idempotency-key")
+            caller = getattr(request.state, "caller", None)
+            if key is None or request.method != "POST" or caller is None or caller.key_id is None:
+                with database.transaction(write=request.method not in READ_METHODS) as db:
+                    request.state.db = db
+                    return await endpoint_handler(request)
+            return await _handle_idempotent(request, database, endpoint_handler, caller.key_id, key)
+
+        return handle
+
+
+async def _handle_idempotent(
+    request: Request, database: Database, endpoint_handler: Handler, api_key_id: str, key: str
+) -> Response:
+    body = await request.body()
+    claimed = idempotency.IdempotentRequest(
+        api_key_id=api_key_id,
+        key=idempotency.check_key(key),
+        fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
+    )
+    try:
+        with database.transaction(write=True) as db:
+            request.state.db = db
+            replay = idempotency.claim(db, claimed)
+            if replay is not None:
+                return replay
+            response = await endpoint_handler(request)
+            idempotency.remember(db, claimed, response)
+            return response
+    except (Problem, RequestValidationError) as exc:
+        refusal = render_client_error(exc, request)
+        if refusal is not None and not isinstance(exc, _ABOUT_THE_KEY):
+            # The change was rolled back; the refusal itself is what a retry must see again.
+            try:
+                with database.transaction(write=True) as db:
+                    if idempotency.claim(db, claimed) is None:
+                        idempotency.remember(db, claimed, refusal)
+            except Problem:
+                pass  # another request took the key meanwhile: it will store its own answer
+        raise
+
+
+_ABOUT_THE_KEY = (idempotency.IdempotencyInProgress, idempotency.IdempotencyKeyReused)
