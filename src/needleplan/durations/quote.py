@@ -80,6 +80,23 @@ def area_minutes(area: AreaSpan, intensity: Intensity) -> Fraction:
     return Fraction(area.min_minutes + area.max_minutes, 2)
 
 
+def segments_for(
+    numbing_minutes: int, treatment_minutes: int, turnover_minutes: int
+) -> tuple[Segment, ...]:
+    """Numbing, treatment and turnover back to back from the start; empty parts are left out."""
+    segments: list[Segment] = []
+    offset = 0
+    for kind, minutes in (
+        (SegmentKind.numbing, numbing_minutes),
+        (SegmentKind.treatment, treatment_minutes),
+        (SegmentKind.turnover, turnover_minutes),
+    ):
+        if minutes:
+            segments.append(Segment(kind, offset, minutes, BUSY_DURING[kind]))
+            offset += minutes
+    return tuple(segments)
+
+
 def quote_duration(
     areas: Sequence[AreaSpan],
     intensity: Intensity,
@@ -95,19 +112,10 @@ def quote_duration(
     treatment = round_up(sum((area_minutes(a, intensity) for a in areas), Fraction(0)), grid)
     numbing_part = round_up(numbing_minutes, grid) if numbing else 0
     turnover = round_up(turnover_minutes, grid)
-    segments: list[Segment] = []
-    offset = 0
-    for kind, minutes in (
-        (SegmentKind.numbing, numbing_part),
-        (SegmentKind.treatment, treatment),
-        (SegmentKind.turnover, turnover),
-    ):
-        if minutes:
-            segments.append(Segment(kind, offset, minutes, BUSY_DURING[kind]))
-            offset += minutes
+    segments = segments_for(numbing_part, treatment, turnover)
     return DurationQuote(
         treatment_minutes=treatment,
         numbing_minutes=numbing_part,
         turnover_minutes=turnover,
-        segments=tuple(segments),
+        segments=segments,
     )

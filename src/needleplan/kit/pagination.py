@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from sqlalchemy import tuple_
+from sqlalchemy import literal, tuple_
 from sqlmodel import Session, SQLModel
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -80,7 +80,12 @@ def keyset_page(
             _from_text(k, v) for k, v in zip(keys, decode_cursor(cursor, len(keys)), strict=True)
         ]
         left = keys[0] if len(keys) == 1 else tuple_(*keys)
-        right = after[0] if len(keys) == 1 else tuple_(*after)
+        # Bind each value with its column's type (UTC instants are stored as text on SQLite).
+        right = (
+            after[0]
+            if len(keys) == 1
+            else tuple_(*(literal(v, k.type) for k, v in zip(keys, after, strict=True)))
+        )
         statement = statement.where(left < right if descending else left > right)
     order = [k.desc() for k in keys] if descending else list(keys)
     rows = list(db.exec(statement.order_by(*order).limit(limit + 1)).all())

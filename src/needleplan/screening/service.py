@@ -131,20 +131,39 @@ def list_screenings(
     )
 
 
-def eligibility(db: Session, settings: Settings, client_id: str, on: date) -> Verdict:
-    client = _client(db, client_id)
-    return assess(
-        on=on,
-        date_of_birth=client.date_of_birth,
-        screenings=repository.screening_facts(db, client_id),
-        retractions=repository.retractions(db, client_id),
-        overrides=repository.overrides(db, client_id),
-        catalogue=repository.condition_catalogue(db),
-        rules=Rules(
-            validity_days=settings.screening_validity_days,
-            minimum_age_years=settings.minimum_age_years,
-        ),
+def rules_from(settings: Settings) -> Rules:
+    return Rules(
+        validity_days=settings.screening_validity_days,
+        minimum_age_years=settings.minimum_age_years,
     )
+
+
+def verdicts(
+    db: Session, settings: Settings, asked: Iterable[tuple[str, date]]
+) -> dict[tuple[str, date], Verdict]:
+    """Eligibility for each (client, date) asked, in a fixed number of queries."""
+    asked = list(asked)
+    records = repository.client_records(db, {client_id for client_id, _ in asked})
+    catalogue = repository.condition_catalogue(db)
+    rules = rules_from(settings)
+    return {
+        (client_id, on): assess(
+            on=on,
+            date_of_birth=records[client_id].date_of_birth,
+            screenings=records[client_id].screenings,
+            retractions=records[client_id].retractions,
+            overrides=records[client_id].overrides,
+            catalogue=catalogue,
+            rules=rules,
+        )
+        for client_id, on in asked
+        if client_id in records
+    }
+
+
+def eligibility(db: Session, settings: Settings, client_id: str, on: date) -> Verdict:
+    _client(db, client_id)
+    return verdicts(db, settings, [(client_id, on)])[(client_id, on)]
 
 
 def create_override(

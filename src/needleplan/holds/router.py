@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from needleplan.deps import AnyCaller, DbDep, SettingsDep
+from needleplan.holds import service
+from needleplan.kit.http import created
+from needleplan.kit.transaction import TransactionalRoute
+from needleplan.problems import NotFound, problem_responses
+from needleplan.sessions.problems import (
+    InsufficientNotice,
+    NotEligible,
+    OffSlotGrid,
+    OutsideWorkingHours,
+    SlotTaken,
+)
+from needleplan.sessions.schemas import HoldCreate, HoldRead
+from needleplan.sessions.views import hold_read
+
+router = APIRouter(prefix="/holds", tags=["holds"], route_class=TransactionalRoute)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=HoldRead,
+    responses=problem_responses(
+        NotEligible, OffSlotGrid, InsufficientNotice, OutsideWorkingHours, SlotTaken
+    ),
+)
+async def create_hold(
+    body: HoldCreate, db: DbDep, settings: SettingsDep, caller: AnyCaller, response: Response
+) -> HoldRead:
+    """Hold a slot for a few minutes (5 by default) while a checkout completes.
+
+    The hold passes every rule a booking does and keeps the provider, room and client busy until
+    it expires, is released, or becomes a session (`POST /v1/sessions` with `hold_id`).
+    """
+    hold, zone = service.create_hold(db, settings, caller, body)
+    created(response, f"/v1/holds/{hold.id}")
+    return hold_read(hold, zone)
+
+
+@router.get("/{hold_id}", response_model=HoldRead, responses=problem_responses(NotFound))
+async def get_hold(hold_id: str, db: DbDep, _: AnyCaller) -> HoldRead:
+    """Get a hold; an expired hold reads as `status: expired`."""
+    hold, zone = service.get_hold(db, hold_id)
+    return hold_read(hold, zone)
+
+
+@router.delete("/{hold_id}", status_code=204, responses=problem_responses(NotFound))
+async def release_hold(hold_id: str, db: DbDep, caller: AnyCaller) -> Response:
+    """Release a hold: its slot is free again at once."""
+    service.release_hold(db, caller, hold_id)
+    return Response(status_code=204)

@@ -1,0 +1,74 @@
+"""Holds: a slot reserved for a few minutes while an integration finishes its checkout.
+
+A hold passes the same rules as a booking and occupies the same busy blocks, marked with an
+expiry: once it passes, the blocks stop counting and the next booking in the way clears them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.kit.crud import get_or_404
+from needleplan.kit.time import utc_now
+from needleplan.models import Hold
+from needleplan.sessions import booking, repository
+from needleplan.sessions.booking import BookingRequest
+from needleplan.sessions.schemas import HoldCreate
+from needleplan.sessions.service import zone_of
+
+
+def create_hold(
+    db: Session, settings: Settings, caller: Caller, body: HoldCreate
+) -> tuple[Hold, ZoneInfo]:
+    request = BookingRequest(
+        client_id=body.client_id,
+        provider_id=body.provider_id,
+        room_id=body.room_id,
+        location_id=body.location_id,
+        areas=list(body.areas),
+        intensity=body.intensity,
+        numbing=body.numbing,
+        starts_at=body.starts_at,
+    )
+    location = booking.check_references(db, request)
+    checked, _ = booking.check(db, settings, caller, request, location)
+    expires_at = utc_now() + timedelta(minutes=settings.hold_minutes)
+    hold = Hold(
+        client_id=request.client_id,
+        provider_id=request.provider_id,
+        room_id=request.room_id,
+        location_id=request.location_id,
+        areas=request.areas,
+        intensity=request.intensity.value,
+        numbing=request.numbing,
+        starts_at=request.starts_at,
+        ends_at=checked.ends_at,
+        expires_at=expires_at,
+        created_by_key_id=caller.key_id,
+    )
+    db.add(hold)
+    db.flush()
+    booking.place(db, checked, hold_id=hold.id, expires_at=expires_at)
+    record(db, caller, "create", "hold", hold.id)
+    return hold, checked.zone
+
+
+def get_hold(db: Session, hold_id: str) -> tuple[Hold, ZoneInfo]:
+    hold = get_or_404(db, Hold, hold_id, what="hold")
+    return hold, zone_of(db, hold.location_id)
+
+
+def release_hold(db: Session, caller: Caller, hold_id: str) -> None:
+    """Give the slot back at once. Releasing an expired, converted or released hold is a no-op."""
+    hold = get_or_404(db, Hold, hold_id, what="hold", for_update=True)
+    if hold.session_id is None and hold.released_at is None:
+        hold.released_at = utc_now()
+        repository.delete_blocks(db, hold_id=hold.id)
+        db.flush()
+        record(db, caller, "release", "hold", hold.id)

@@ -1,0 +1,213 @@
+"""Every rule a booking must pass, in SPEC 5's order, and placing its busy blocks.
+
+Used by sessions, holds and reschedules alike. Python checks first to answer with a precise
+problem; the database's constraint (or SQLite's serialised trigger) gives the guarantee, and a
+race lost there still answers 409 ``slot-taken``, never a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from needleplan.auth.roles import Role
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.durations.quote import DurationQuote, Intensity
+from needleplan.durations.service import quote_for_codes
+from needleplan.kit.crud import require_reference
+from needleplan.kit.localtime import local_date
+from needleplan.kit.time import utc_now
+from needleplan.models import BusyBlock, Client, Location, Provider, Room
+from needleplan.problems import ValidationFailed, field_error
+from needleplan.scheduling.intervals import covered
+from needleplan.scheduling.working_time import working_intervals
+from needleplan.screening.eligibility import SCREENING_EXPIRED, Verdict
+from needleplan.screening.service import verdicts
+from needleplan.sessions import repository
+from needleplan.sessions.blocks import Block, Placement, busy_blocks, treatment_interval
+from needleplan.sessions.problems import (
+    InsufficientNotice,
+    NotEligible,
+    OffSlotGrid,
+    OutsideWorkingHours,
+    SlotTaken,
+)
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    client_id: str
+    provider_id: str
+    room_id: str
+    location_id: str
+    areas: list[str]
+    intensity: Intensity
+    numbing: bool
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booking that passed every rule: what it occupies and how long it takes."""
+
+    request: BookingRequest
+    zone: ZoneInfo
+    quote: DurationQuote
+    blocks: list[Block]
+
+    @property
+    def ends_at(self) -> datetime:
+        return treatment_interval(self.request.starts_at, self.quote.segments).end
+
+
+def check_references(db: Session, request: BookingRequest) -> Location:
+    """Unknown or inconsistent ids in the body: 422 naming the field (SPEC 5)."""
+    require_reference(db, Client, request.client_id, field="client_id", what="client")
+    provider = require_reference(
+        db, Provider, request.provider_id, field="provider_id", what="provider"
+    )
+    location = require_reference(
+        db, Location, request.location_id, field="location_id", what="location"
+    )
+    room = require_reference(db, Room, request.room_id, field="room_id", what="room")
+    errors = []
+    if room.location_id != location.id:
+        errors.append(
+            field_error("body", "room_id", "The room is at another location.", "wrong_location")
+        )
+    if not room.active:
+        errors.append(field_error("body", "room_id", "The room is not in service.", "inactive"))
+    if not provider.active:
+        errors.append(field_error("body", "provider_id", "The provider is not active.", "inactive"))
+    if errors:
+        raise ValidationFailed("The room or provider cannot take this booking.", errors)
+    return location
+
+
+def check_eligibility(
+    db: Session, settings: Settings, caller: Caller, client_id: str, on_date: date
+) -> Verdict:
+    """Blocks a booking unless accepted by an override; an expired screening only flags it."""
+    verdict = verdicts(db, settings, [(client_id, on_date)])[(client_id, on_date)]
+    blocking = [
+        r
+        for r in verdict.reasons
+        if r.blocks and r.accepted_by is None and r.code != SCREENING_EXPIRED
+    ]
+    if blocking:
+        if caller.role is Role.integration:
+            raise NotEligible("The client cannot be booked on this date.")
+        raise NotEligible(
+            "The client cannot be booked on this date: "
+            + ", ".join(r.code for r in blocking)
+            + ".",
+            reasons=[{"code": r.code, "kind": r.kind.value, "detail": r.detail} for r in blocking],
+        )
+    return verdict
+
+
+def check_grid_and_notice(settings: Settings, starts_at: datetime, zone: ZoneInfo) -> None:
+    local = starts_at.astimezone(zone)
+    minute_of_day = local.hour * 60 + local.minute
+    if local.second or local.microsecond or minute_of_day % settings.slot_grid_minutes:
+        raise OffSlotGrid(
+            f"Sessions start every {settings.slot_grid_minutes} minutes in local time; "
+            f"{local.isoformat()} is not on that grid."
+        )
+    earliest = utc_now() + timedelta(minutes=settings.minimum_notice_minutes)
+    if starts_at < earliest:
+        raise InsufficientNotice(
+            f"The start must be at least {settings.minimum_notice_minutes} minutes from now."
+        )
+
+
+def check_working_hours(
+    db: Session, request: BookingRequest, quote: DurationQuote, zone: ZoneInfo
+) -> None:
+    treatment = treatment_interval(request.starts_at, quote.segments)
+    first_day = local_date(treatment.start, zone)
+    last_day = local_date(treatment.end, zone)
+    working = working_intervals(
+        repository.weekly_plan(db, request.provider_id, request.location_id),
+        repository.exceptions_between(
+            db, request.provider_id, request.location_id, treatment.start, treatment.end
+        ),
+        zone,
+        first_day,
+        last_day,
+    )
+    if not covered(treatment, working):
+        local_start = treatment.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
+        raise OutsideWorkingHours(
+            f"The provider does not work at this location for the whole treatment "
+            f"({local_start}, {quote.treatment_minutes} min)."
+        )
+
+
+def conflicts_of(rows: list[BusyBlock]) -> list[dict[str, str | None]]:
+    """SPEC's ``conflicts``: each busy resource and the session or hold that holds it."""
+    return [
+        {
+            "resource": row.resource_kind,
+            "id": row.resource_id,
+            **({"session_id": row.session_id} if row.session_id else {"hold_id": row.hold_id}),
+        }
+        for row in rows
+    ]
+
+
+def _slot_taken(rows: list[BusyBlock]) -> SlotTaken:
+    resources = ", ".join(dict.fromkeys(row.resource_kind for row in rows))
+    return SlotTaken(f"Already busy then: {resources}.", conflicts=conflicts_of(rows))
+
+
+def check(
+    db: Session, settings: Settings, caller: Caller, request: BookingRequest, location: Location
+) -> tuple[Booking, Verdict]:
+    """The rules after the references (``check_references`` gave ``location``), except
+    overlaps, in SPEC 5's order."""
+    quote = quote_for_codes(db, settings, request.areas, request.intensity, numbing=request.numbing)
+    zone = ZoneInfo(location.time_zone)
+    verdict = check_eligibility(
+        db, settings, caller, request.client_id, local_date(request.starts_at, zone)
+    )
+    check_grid_and_notice(settings, request.starts_at, zone)
+    check_working_hours(db, request, quote, zone)
+    placement = Placement(request.client_id, request.provider_id, request.room_id, quote.segments)
+    return Booking(request, zone, quote, busy_blocks(request.starts_at, placement)), verdict
+
+
+def place(
+    db: Session,
+    booking: Booking,
+    *,
+    session_id: str | None = None,
+    hold_id: str | None = None,
+    expires_at: datetime | None = None,
+    moving: bool = False,
+    releasing_hold_id: str | None = None,
+) -> None:
+    """Occupy the booking's blocks for its owner, or answer 409 naming what is in the way.
+
+    A session being moved (``moving``) and a hold being converted (``releasing_hold_id``) give
+    up their own blocks in the same transaction, so they never conflict with themselves.
+    """
+    now = utc_now()
+    repository.delete_expired_holds_blocking(db, booking.blocks, now)
+    if moving:
+        repository.delete_blocks(db, session_id=session_id)
+    if releasing_hold_id is not None:
+        repository.delete_blocks(db, hold_id=releasing_hold_id)
+    in_the_way = repository.conflicting_blocks(db, booking.blocks, now)
+    if in_the_way:
+        raise _slot_taken(in_the_way)
+    placed = repository.insert_blocks(
+        db, booking.blocks, session_id=session_id, hold_id=hold_id, expires_at=expires_at
+    )
+    if not placed:
+        # Lost a race to a concurrent booking that committed first; name it.
+        raise _slot_taken(repository.conflicting_blocks(db, booking.blocks, utc_now()))

@@ -1,0 +1,144 @@
+"""Queries of the booking engine: working time, busy blocks and sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from needleplan.models import BusyBlock, Location, ProviderException, WorkingInterval
+from needleplan.scheduling.working_time import DatedException, WeeklyInterval
+from needleplan.sessions.blocks import Block
+
+
+def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
+    rows = db.exec(
+        select(WorkingInterval).where(
+            WorkingInterval.provider_id == provider_id, WorkingInterval.location_id == location_id
+        )
+    ).all()
+    return [WeeklyInterval(r.weekday, r.start_time, r.end_time) for r in rows]
+
+
+def exceptions_between(
+    db: Session, provider_id: str, location_id: str, start: datetime, end: datetime
+) -> list[DatedException]:
+    """Time off anywhere and extra hours at this location that touch [start, end)."""
+    rows = db.exec(
+        select(ProviderException).where(
+            ProviderException.provider_id == provider_id,
+            col(ProviderException.starts_at) < end,
+            col(ProviderException.ends_at) > start,
+            or_(
+                col(ProviderException.kind) == "time_off",
+                col(ProviderException.location_id) == location_id,
+            ),
+        )
+    ).all()
+    return [DatedException(r.kind, r.starts_at, r.ends_at) for r in rows]
+
+
+def _overlapping(blocks: Sequence[Block]) -> object:
+    return or_(
+        *(
+            and_(
+                col(BusyBlock.resource_kind) == b.resource.value,
+                col(BusyBlock.resource_id) == b.resource_id,
+                col(BusyBlock.starts_at) < b.end,
+                col(BusyBlock.ends_at) > b.start,
+            )
+            for b in blocks
+        )
+    )
+
+
+def conflicting_blocks(
+    db: Session,
+    blocks: Sequence[Block],
+    now: datetime,
+    *,
+    except_session_id: str | None = None,
+    except_hold_id: str | None = None,
+) -> list[BusyBlock]:
+    """Live blocks that overlap ``blocks`` on the same resource (expired holds do not count)."""
+    statement = select(BusyBlock).where(
+        _overlapping(blocks),  # type: ignore[arg-type]
+        or_(col(BusyBlock.expires_at).is_(None), col(BusyBlock.expires_at) > now),
+    )
+    if except_session_id is not None:
+        statement = statement.where(
+            or_(col(BusyBlock.session_id).is_(None), col(BusyBlock.session_id) != except_session_id)
+        )
+    if except_hold_id is not None:
+        statement = statement.where(
+            or_(col(BusyBlock.hold_id).is_(None), col(BusyBlock.hold_id) != except_hold_id)
+        )
+    return list(db.exec(statement.order_by(col(BusyBlock.starts_at))).all())
+
+
+def delete_expired_holds_blocking(db: Session, blocks: Sequence[Block], now: datetime) -> None:
+    """Expired holds stop blocking without any background job: clear the ones in the way."""
+    db.exec(
+        delete(BusyBlock).where(
+            _overlapping(blocks),  # type: ignore[arg-type]
+            col(BusyBlock.expires_at).is_not(None),
+            col(BusyBlock.expires_at) <= now,
+        )
+    )
+
+
+def delete_blocks(
+    db: Session, *, session_id: str | None = None, hold_id: str | None = None
+) -> None:
+    if session_id is not None:
+        db.exec(delete(BusyBlock).where(col(BusyBlock.session_id) == session_id))
+    if hold_id is not None:
+        db.exec(delete(BusyBlock).where(col(BusyBlock.hold_id) == hold_id))
+
+
+def insert_blocks(
+    db: Session,
+    blocks: Sequence[Block],
+    *,
+    session_id: str | None = None,
+    hold_id: str | None = None,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Insert in a savepoint; False when the database refuses an overlap (a lost race)."""
+    try:
+        with db.begin_nested():
+            db.add_all(
+                BusyBlock(
+                    resource_kind=b.resource.value,
+                    resource_id=b.resource_id,
+                    starts_at=b.start,
+                    ends_at=b.end,
+                    session_id=session_id,
+                    hold_id=hold_id,
+                    expires_at=expires_at,
+                )
+                for b in blocks
+            )
+            db.flush()
+    except IntegrityError as exc:
+        if _is_overlap(exc):
+            return False
+        raise
+    return True
+
+
+def _is_overlap(exc: IntegrityError) -> bool:
+    # PostgreSQL: exclusion_violation; SQLite: the busy_blocks_no_overlap trigger's message.
+    return getattr(exc.orig, "sqlstate", None) == "23P01" or "slot-taken" in str(exc.orig)
+
+
+def zones_of(db: Session, location_ids: Sequence[str]) -> dict[str, str]:
+    rows = db.exec(
+        select(col(Location.id), col(Location.time_zone)).where(
+            col(Location.id).in_(set(location_ids))
+        )
+    ).all()
+    return dict(rows)

@@ -1,0 +1,314 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
+
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.deps import AnyCaller, Clinician, DbDep, FrontDesk, SettingsDep
+from needleplan.kit.etag import IfMatchHeader
+from needleplan.kit.http import created, tag_version
+from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from needleplan.kit.time import Instant
+from needleplan.kit.transaction import TransactionalRoute
+from needleplan.problems import (
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    problem_responses,
+)
+from needleplan.sessions import service
+from needleplan.sessions.lifecycle import Action, SessionStatus
+from needleplan.sessions.problems import (
+    CautionsUnacknowledged,
+    HoldExpired,
+    HoldMismatch,
+    InsufficientNotice,
+    NotEligible,
+    OffSlotGrid,
+    OutsideWorkingHours,
+    ScreeningExpired,
+    SlotTaken,
+    TransitionNotAllowed,
+)
+from needleplan.sessions.schemas import (
+    CancelRequest,
+    DaySchedule,
+    SessionCreate,
+    SessionPage,
+    SessionRead,
+    SessionReschedule,
+)
+from needleplan.sessions.views import session_read
+
+router = APIRouter(prefix="/sessions", tags=["sessions"], route_class=TransactionalRoute)
+schedules_router = APIRouter(tags=["schedules"], route_class=TransactionalRoute)
+
+BOOKING_PROBLEMS = (NotEligible, OffSlotGrid, InsufficientNotice, OutsideWorkingHours, SlotTaken)
+ACTION_PROBLEMS = (NotFound, PreconditionFailed, TransitionNotAllowed)
+
+
+def _read(
+    db: Session, settings: Settings, caller: Caller, session_id: str, response: Response
+) -> SessionRead:
+    session = service.get_session(db, session_id)
+    zones = service.zones_for(db, [session])
+    verdict = service.verdicts_for(db, settings, [session], zones).get(session.id)
+    tag_version(response, session.version)
+    return session_read(session, zones[session.location_id], verdict, caller.role)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SessionRead,
+    responses=problem_responses(*BOOKING_PROBLEMS, HoldMismatch, HoldExpired),
+)
+async def create_session(
+    body: SessionCreate, db: DbDep, settings: SettingsDep, caller: AnyCaller, response: Response
+) -> SessionRead:
+    """Book a session.
+
+    The end and the segments follow from the areas, intensity and numbing; a client never sends
+    an end. Checked in order: eligibility on the session's local date (an expired screening only
+    sets `screening_due`), slot grid and notice, the provider's working hours for the treatment,
+    and that no live session or unexpired hold overlaps the provider's, room's or client's busy
+    time. Numbing keeps the client and room busy but leaves the provider free.
+    """
+    session, zone, verdict = service.create_session(db, settings, caller, body)
+    created(response, f"/v1/sessions/{session.id}", session.version)
+    return session_read(session, zone, verdict, caller.role)
+
+
+@router.get("", response_model=SessionPage)
+async def list_sessions(
+    db: DbDep,
+    settings: SettingsDep,
+    caller: AnyCaller,
+    starts_from: Annotated[
+        Instant | None, Query(alias="from", description="Sessions ending after this instant.")
+    ] = None,
+    until: Annotated[
+        Instant | None, Query(alias="to", description="Sessions starting before this instant.")
+    ] = None,
+    provider_id: Annotated[str | None, Query(max_length=36)] = None,
+    room_id: Annotated[str | None, Query(max_length=36)] = None,
+    client_id: Annotated[str | None, Query(max_length=36)] = None,
+    status: SessionStatus | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> SessionPage:
+    """List sessions by start time, filtered by a time range, provider, room, client or status."""
+    rows, next_cursor = service.list_sessions(
+        db,
+        starts_from=starts_from,
+        until=until,
+        provider_id=provider_id,
+        room_id=room_id,
+        client_id=client_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+    zones = service.zones_for(db, rows)
+    found = service.verdicts_for(db, settings, rows, zones)
+    items = [session_read(s, zones[s.location_id], found.get(s.id), caller.role) for s in rows]
+    return SessionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{session_id}", response_model=SessionRead, responses=problem_responses(NotFound))
+async def get_session(
+    session_id: str, db: DbDep, settings: SettingsDep, caller: AnyCaller, response: Response
+) -> SessionRead:
+    """Get a session; its `ETag` is the version to send in `If-Match`."""
+    return _read(db, settings, caller, session_id, response)
+
+
+@router.patch(
+    "/{session_id}",
+    response_model=SessionRead,
+    responses=problem_responses(
+        *BOOKING_PROBLEMS, NotFound, PreconditionFailed, PreconditionRequired, TransitionNotAllowed
+    ),
+)
+async def reschedule_session(
+    session_id: str,
+    body: SessionReschedule,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: AnyCaller,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionRead:
+    """Reschedule a booked session (new start, provider or room; needs If-Match).
+
+    Every booking rule is checked again, ignoring the session's own current time; the move is
+    kept in the session's history.
+    """
+    session, zone, verdict = service.reschedule(db, settings, caller, session_id, body, if_match)
+    tag_version(response, session.version)
+    return session_read(session, zone, verdict, caller.role)
+
+
+async def _act(
+    db: Session,
+    settings: Settings,
+    caller: Caller,
+    session_id: str,
+    action: Action,
+    if_match: str | None,
+    response: Response,
+    reason: str | None = None,
+) -> SessionRead:
+    service.act(db, settings, caller, session_id, action, if_match, reason=reason)
+    return _read(db, settings, caller, session_id, response)
+
+
+@router.post(
+    "/{session_id}/arrive",
+    response_model=SessionRead,
+    responses=problem_responses(
+        *ACTION_PROBLEMS, ScreeningExpired, NotEligible, CautionsUnacknowledged
+    ),
+)
+async def arrive_session(
+    session_id: str,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: FrontDesk,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionRead:
+    """Check the client in (`booked` → `arrived`).
+
+    Refused without a screening valid today (`screening-expired`) or while cautions lack a
+    clinician's acknowledgement (`cautions-unacknowledged`).
+    """
+    return await _act(db, settings, caller, session_id, Action.arrive, if_match, response)
+
+
+@router.post(
+    "/{session_id}/complete",
+    response_model=SessionRead,
+    responses=problem_responses(*ACTION_PROBLEMS),
+)
+async def complete_session(
+    session_id: str,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: FrontDesk,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionRead:
+    """Mark the treatment done (`arrived` → `fulfilled`)."""
+    return await _act(db, settings, caller, session_id, Action.complete, if_match, response)
+
+
+@router.post(
+    "/{session_id}/cancel",
+    response_model=SessionRead,
+    responses=problem_responses(*ACTION_PROBLEMS),
+)
+async def cancel_session(
+    session_id: str,
+    body: CancelRequest,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: AnyCaller,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionRead:
+    """Cancel a booked session, with a reason; it stays in the history and frees its slot."""
+    return await _act(
+        db, settings, caller, session_id, Action.cancel, if_match, response, body.reason
+    )
+
+
+@router.post(
+    "/{session_id}/no-show",
+    response_model=SessionRead,
+    responses=problem_responses(*ACTION_PROBLEMS),
+)
+async def mark_session_no_show(
+    session_id: str,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: FrontDesk,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionRead:
+    """Mark that the client did not come (`booked` → `noshow`; not before the start)."""
+    return await _act(db, settings, caller, session_id, Action.no_show, if_match, response)
+
+
+@router.post(
+    "/{session_id}/entered-in-error",
+    response_model=SessionRead,
+    responses=problem_responses(*ACTION_PROBLEMS),
+)
+async def mark_session_entered_in_error(
+    session_id: str,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: Clinician,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionRead:
+    """Mark a session as a mistake (`entered-in-error`; clinicians and admins)."""
+    return await _act(db, settings, caller, session_id, Action.entered_in_error, if_match, response)
+
+
+DateQuery = Annotated[
+    date, Query(description="The local date (YYYY-MM-DD) in the location's zone.")
+]
+
+
+def _schedule(
+    db: Session, settings: Settings, caller: Caller, day: date, zone: ZoneInfo, **owner: str
+) -> DaySchedule:
+    start, end, rows = service.day_schedule(db, day=day, zone=zone, **owner)
+    zones = {location_id: zone for location_id in {s.location_id for s in rows}}
+    found = service.verdicts_for(db, settings, rows, zones)
+    return DaySchedule(
+        date=day,
+        time_zone=zone.key,
+        starts_at=start.astimezone(zone),
+        ends_at=end.astimezone(zone),
+        sessions=[session_read(s, zone, found.get(s.id), caller.role) for s in rows],
+    )
+
+
+@schedules_router.get(
+    "/providers/{provider_id}/schedule",
+    response_model=DaySchedule,
+    responses=problem_responses(NotFound),
+)
+async def get_provider_schedule(
+    provider_id: str,
+    date: DateQuery,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: AnyCaller,
+    location_id: Annotated[
+        str | None,
+        Query(max_length=36, description="Whose local day; default: where the provider works."),
+    ] = None,
+) -> DaySchedule:
+    """A provider's sessions on a local day."""
+    zone = service.provider_zone(db, provider_id, location_id)
+    return _schedule(db, settings, caller, date, zone, provider_id=provider_id)
+
+
+@schedules_router.get(
+    "/rooms/{room_id}/schedule", response_model=DaySchedule, responses=problem_responses(NotFound)
+)
+async def get_room_schedule(
+    room_id: str, date: DateQuery, db: DbDep, settings: SettingsDep, caller: AnyCaller
+) -> DaySchedule:
+    """A room's sessions on a local day, in its location's zone."""
+    zone = service.room_zone(db, room_id)
+    return _schedule(db, settings, caller, date, zone, room_id=room_id)

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from needleplan.durations.quote import Intensity, Resource, SegmentKind
+from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.time import Instant
+from needleplan.sessions.lifecycle import SessionStatus
+from needleplan.treatment_areas.schemas import AreaCode
+
+Id = Annotated[str, Field(min_length=1, max_length=36)]
+Areas = Annotated[list[AreaCode], Field(min_length=1, max_length=20, examples=[["full_face"]])]
+
+
+class BookingFields(RequestModel):
+    client_id: Id
+    provider_id: Id
+    room_id: Id
+    location_id: Id
+    areas: Areas
+    intensity: Intensity = Intensity.standard
+    numbing: bool = False
+    starts_at: Instant = Field(
+        examples=["2027-03-09T10:00:00+01:00"],
+        description="When the client's appointment starts (numbing first, when asked).",
+    )
+
+
+class SessionCreate(BookingFields):
+    hold_id: Id | None = Field(default=None, description="Convert this hold into the session.")
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class HoldCreate(BookingFields):
+    pass
+
+
+class SessionReschedule(RequestModel):
+    starts_at: Instant = omitted()
+    provider_id: Id = omitted()
+    room_id: Id = omitted()
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class CancelRequest(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, examples=["Client called: flu."])
+
+
+class SegmentRead(ResponseModel):
+    kind: SegmentKind
+    starts_at: datetime
+    ends_at: datetime
+    busy: list[Resource]
+
+
+class CautionRead(ResponseModel):
+    code: str
+    acknowledged: bool = Field(description="Whether a clinician's override covers it.")
+
+
+class SessionRead(ResponseModel):
+    id: str
+    client_id: str
+    provider_id: str
+    room_id: str
+    location_id: str
+    areas: list[str]
+    intensity: Intensity
+    numbing: bool
+    starts_at: datetime
+    ends_at: datetime = Field(description="When the client leaves: the end of the treatment.")
+    status: SessionStatus
+    version: int
+    segments: list[SegmentRead]
+    screening_due: bool = Field(
+        description="No screening valid on the session's date yet: screen the client before treating."
+    )
+    cautions: list[CautionRead] | None = Field(
+        description="Cautions from the client's screening (not shown to integration keys)."
+    )
+    cancel_reason: str | None
+    notes: str | None
+    hold_id: str | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class SessionPage(ResponseModel):
+    items: list[SessionRead]
+    next_cursor: str | None
+
+
+class HoldStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    converted = "converted"
+    released = "released"
+
+
+class HoldRead(ResponseModel):
+    id: str
+    client_id: str
+    provider_id: str
+    room_id: str
+    location_id: str
+    areas: list[str]
+    intensity: Intensity
+    numbing: bool
+    starts_at: datetime
+    ends_at: datetime
+    expires_at: datetime
+    status: HoldStatus
+    session_id: str | None
+
+
+class DaySchedule(ResponseModel):
+    date: date
+    time_zone: str
+    starts_at: datetime = Field(description="The local day's first instant.")
+    ends_at: datetime = Field(description="The next local day's first instant.")
+    sessions: list[SessionRead]

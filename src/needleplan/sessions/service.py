@@ -1,0 +1,335 @@
+"""Session use cases: book, read, list, reschedule and move through the lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.kit.crud import get_or_404, require_reference
+from needleplan.kit.etag import check_if_match, require_if_match
+from needleplan.kit.localtime import local_date, local_day_bounds
+from needleplan.kit.pagination import keyset_page
+from needleplan.kit.time import utc_now
+from needleplan.models import (
+    Hold,
+    Location,
+    Provider,
+    Room,
+    SessionMove,
+    TreatmentSession,
+    WorkingInterval,
+)
+from needleplan.problems import ValidationFailed, field_error
+from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
+from needleplan.screening.service import verdicts
+from needleplan.sessions import booking, repository
+from needleplan.sessions.booking import BookingRequest
+from needleplan.sessions.lifecycle import Action, SessionStatus, holds_time, next_status
+from needleplan.sessions.problems import (
+    CautionsUnacknowledged,
+    HoldExpired,
+    HoldMismatch,
+    NotEligible,
+    ScreeningExpired,
+    TransitionNotAllowed,
+)
+from needleplan.sessions.schemas import SessionCreate, SessionReschedule
+from needleplan.sessions.views import hold_status
+
+SessionPage = tuple[list[TreatmentSession], str | None]
+
+
+def _request_of(body: SessionCreate) -> BookingRequest:
+    return BookingRequest(
+        client_id=body.client_id,
+        provider_id=body.provider_id,
+        room_id=body.room_id,
+        location_id=body.location_id,
+        areas=list(body.areas),
+        intensity=body.intensity,
+        numbing=body.numbing,
+        starts_at=body.starts_at,
+    )
+
+
+def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold:
+    hold = db.get(Hold, hold_id)
+    if hold is None:
+        raise ValidationFailed(
+            f"hold_id: no hold has id {hold_id!r}.",
+            [field_error("body", "hold_id", "No hold has this id.", "unknown_reference")],
+        )
+    same = (
+        hold.client_id == request.client_id
+        and hold.provider_id == request.provider_id
+        and hold.room_id == request.room_id
+        and hold.starts_at == request.starts_at
+        and sorted(hold.areas) == sorted(request.areas)
+    )
+    if not same:
+        raise HoldMismatch(
+            "The booking's client, provider, room, start or areas differ from the hold's."
+        )
+    if hold_status(hold).value != "active":
+        raise HoldExpired(f"The hold is {hold_status(hold).value}.")
+    return hold
+
+
+def create_session(
+    db: Session, settings: Settings, caller: Caller, body: SessionCreate
+) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
+    request = _request_of(body)
+    location = booking.check_references(db, request)
+    hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
+    checked, verdict = booking.check(db, settings, caller, request, location)
+    session = TreatmentSession(
+        client_id=request.client_id,
+        provider_id=request.provider_id,
+        room_id=request.room_id,
+        location_id=request.location_id,
+        areas=request.areas,
+        intensity=request.intensity.value,
+        numbing=request.numbing,
+        numbing_minutes=checked.quote.numbing_minutes,
+        treatment_minutes=checked.quote.treatment_minutes,
+        turnover_minutes=checked.quote.turnover_minutes,
+        starts_at=request.starts_at,
+        ends_at=checked.ends_at,
+        status=SessionStatus.booked.value,
+        notes=body.notes,
+        hold_id=hold.id if hold else None,
+        created_by_key_id=caller.key_id,
+    )
+    db.add(session)
+    db.flush()
+    booking.place(db, checked, session_id=session.id, releasing_hold_id=hold.id if hold else None)
+    if hold is not None:
+        hold.session_id = session.id
+    record(db, caller, "create", "session", session.id)
+    return session, checked.zone, verdict
+
+
+def zone_of(db: Session, location_id: str) -> ZoneInfo:
+    location = db.get(Location, location_id)
+    assert location is not None  # a foreign key guarantees it
+    return ZoneInfo(location.time_zone)
+
+
+def verdicts_for(
+    db: Session,
+    settings: Settings,
+    sessions: Sequence[TreatmentSession],
+    zones: dict[str, ZoneInfo],
+) -> dict[str, Verdict]:
+    """The client's eligibility on each session's local date (a fixed number of queries)."""
+    asked = {s.id: (s.client_id, local_date(s.starts_at, zones[s.location_id])) for s in sessions}
+    found = verdicts(db, settings, asked.values())
+    return {session_id: found[key] for session_id, key in asked.items() if key in found}
+
+
+def zones_for(db: Session, sessions: Sequence[TreatmentSession]) -> dict[str, ZoneInfo]:
+    names = repository.zones_of(db, [s.location_id for s in sessions])
+    return {location_id: ZoneInfo(name) for location_id, name in names.items()}
+
+
+def get_session(db: Session, session_id: str, *, for_update: bool = False) -> TreatmentSession:
+    return get_or_404(db, TreatmentSession, session_id, what="session", for_update=for_update)
+
+
+def list_sessions(
+    db: Session,
+    *,
+    starts_from: datetime | None,
+    until: datetime | None,
+    provider_id: str | None,
+    room_id: str | None,
+    client_id: str | None,
+    status: SessionStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> SessionPage:
+    statement = select(TreatmentSession)
+    if starts_from is not None:
+        statement = statement.where(col(TreatmentSession.ends_at) > starts_from)
+    if until is not None:
+        statement = statement.where(col(TreatmentSession.starts_at) < until)
+    for column, value in (
+        (TreatmentSession.provider_id, provider_id),
+        (TreatmentSession.room_id, room_id),
+        (TreatmentSession.client_id, client_id),
+        (TreatmentSession.status, status.value if status else None),
+    ):
+        if value is not None:
+            statement = statement.where(col(column) == value)
+    return keyset_page(
+        db, statement, TreatmentSession.starts_at, TreatmentSession.id, limit=limit, cursor=cursor
+    )
+
+
+def reschedule(
+    db: Session,
+    settings: Settings,
+    caller: Caller,
+    session_id: str,
+    body: SessionReschedule,
+    if_match: str | None,
+) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
+    changes = body.model_dump(exclude_unset=True)
+    for field in ("provider_id", "room_id"):
+        if field in changes:
+            model = Provider if field == "provider_id" else Room
+            require_reference(
+                db, model, changes[field], field=field, what=field.removesuffix("_id")
+            )
+    session = get_session(db, session_id, for_update=True)
+    require_if_match(if_match, session.version)
+    _transition(session, Action.reschedule)
+    request = BookingRequest(
+        client_id=session.client_id,
+        provider_id=changes.get("provider_id", session.provider_id),
+        room_id=changes.get("room_id", session.room_id),
+        location_id=session.location_id,
+        areas=list(session.areas),
+        intensity=session.intensity,  # type: ignore[arg-type]
+        numbing=session.numbing,
+        starts_at=changes.get("starts_at", session.starts_at),
+    )
+    location = booking.check_references(db, request)
+    checked, verdict = booking.check(db, settings, caller, request, location)
+    booking.place(db, checked, session_id=session.id, moving=True)
+    db.add(
+        SessionMove(
+            session_id=session.id,
+            from_starts_at=session.starts_at,
+            to_starts_at=request.starts_at,
+            from_provider_id=session.provider_id,
+            to_provider_id=request.provider_id,
+            from_room_id=session.room_id,
+            to_room_id=request.room_id,
+            moved_by_key_id=caller.key_id,
+        )
+    )
+    # The session keeps its booked minutes; only where and when it happens changes.
+    session.starts_at = request.starts_at
+    session.ends_at = checked.ends_at
+    session.provider_id = request.provider_id
+    session.room_id = request.room_id
+    if "notes" in changes:
+        session.notes = changes["notes"]
+    _bump(session)
+    db.flush()
+    record(db, caller, "reschedule", "session", session.id)
+    return session, checked.zone, verdict
+
+
+def _transition(session: TreatmentSession, action: Action) -> SessionStatus:
+    target = next_status(SessionStatus(session.status), action)
+    if target is None:
+        raise TransitionNotAllowed(f"A {session.status} session cannot {action.value}.")
+    return target
+
+
+def _bump(session: TreatmentSession) -> None:
+    session.version += 1
+    session.updated_at = utc_now()
+
+
+def _check_arrival(
+    db: Session, settings: Settings, session: TreatmentSession, zone: ZoneInfo
+) -> None:
+    """On the day, the client needs a screening valid today and acknowledged cautions."""
+    today = local_date(utc_now(), zone)
+    verdict = verdicts(db, settings, [(session.client_id, today)])[(session.client_id, today)]
+    open_reasons = [r for r in verdict.reasons if r.accepted_by is None]
+    if any(r.code in (NO_SCREENING, SCREENING_EXPIRED) for r in open_reasons):
+        raise ScreeningExpired("The client has no screening valid today; screen them at check-in.")
+    if any(r.blocks for r in open_reasons):
+        raise NotEligible("The client's screening now shows a contraindication.")
+    if any(r.kind is ReasonKind.caution for r in open_reasons):
+        raise CautionsUnacknowledged("A clinician must acknowledge the client's cautions first.")
+
+
+def act(
+    db: Session,
+    settings: Settings,
+    caller: Caller,
+    session_id: str,
+    action: Action,
+    if_match: str | None,
+    *,
+    reason: str | None = None,
+) -> TreatmentSession:
+    session = get_session(db, session_id, for_update=True)
+    check_if_match(if_match, session.version)
+    target = _transition(session, action)
+    if action is Action.no_show and utc_now() < session.starts_at:
+        raise TransitionNotAllowed("A session cannot be marked no-show before it starts.")
+    if action is Action.arrive:
+        _check_arrival(db, settings, session, zone_of(db, session.location_id))
+    if not holds_time(target):
+        repository.delete_blocks(db, session_id=session.id)
+    session.status = target.value
+    if action is Action.cancel:
+        session.cancel_reason = reason
+    _bump(session)
+    db.flush()
+    record(db, caller, action.value, "session", session.id)
+    return session
+
+
+def day_schedule(
+    db: Session,
+    *,
+    day: date,
+    zone: ZoneInfo,
+    provider_id: str | None = None,
+    room_id: str | None = None,
+) -> tuple[datetime, datetime, list[TreatmentSession]]:
+    """The sessions of a provider or a room on a local day, in start order."""
+    start, end = local_day_bounds(day, zone)
+    statement = select(TreatmentSession).where(
+        col(TreatmentSession.starts_at) < end,
+        col(TreatmentSession.ends_at) > start,
+        col(TreatmentSession.status).not_in(
+            [SessionStatus.cancelled.value, SessionStatus.entered_in_error.value]
+        ),
+    )
+    if provider_id is not None:
+        statement = statement.where(TreatmentSession.provider_id == provider_id)
+    if room_id is not None:
+        statement = statement.where(TreatmentSession.room_id == room_id)
+    rows = db.exec(
+        statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
+    ).all()
+    return start, end, list(rows)
+
+
+def provider_zone(db: Session, provider_id: str, location_id: str | None) -> ZoneInfo:
+    get_or_404(db, Provider, provider_id, what="provider")
+    if location_id is None:
+        location_id = db.exec(
+            select(WorkingInterval.location_id).where(WorkingInterval.provider_id == provider_id)
+        ).first()
+    if location_id is None:
+        raise ValidationFailed(
+            "The provider has no working plan; name the location whose day to show.",
+            [field_error("query", "location_id", "Required for this provider.", "missing")],
+        )
+    location = db.get(Location, location_id)
+    if location is None:
+        raise ValidationFailed(
+            "No location has this id.",
+            [field_error("query", "location_id", "No location has this id.", "unknown_reference")],
+        )
+    return ZoneInfo(location.time_zone)
+
+
+def room_zone(db: Session, room_id: str) -> ZoneInfo:
+    room = get_or_404(db, Room, room_id, what="room")
+    return zone_of(db, room.location_id)

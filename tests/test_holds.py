@@ -1,0 +1,124 @@
+"""Holds and their conversion into sessions (issue 4 item 5, SPEC 5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import update
+
+from needleplan.kit.time import utc_now
+from needleplan.models import BusyBlock, Hold
+from tests.conftest import Headers, RollbackDatabase
+from tests.factories import Clinic, booking, future_day, local, make_client, make_clinic
+
+
+@pytest.fixture
+def clinic(client: TestClient, admin: Headers) -> Clinic:
+    return make_clinic(client, admin)
+
+
+def _hold(client: TestClient, headers: Headers, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v1/holds", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    hold: dict[str, Any] = response.json()
+    return hold
+
+
+def _expire(database: RollbackDatabase, hold_id: str) -> None:
+    past = utc_now() - timedelta(seconds=1)
+    with database.transaction() as db:
+        db.exec(update(Hold).where(Hold.id == hold_id).values(expires_at=past))  # type: ignore[call-overload, arg-type]
+        db.exec(update(BusyBlock).where(BusyBlock.hold_id == hold_id).values(expires_at=past))  # type: ignore[call-overload, arg-type]
+
+
+def test_a_hold_blocks_the_slot_until_converted(
+    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
+) -> None:
+    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
+    body = booking(clinic, a, local(future_day(), "10:00"))
+    hold = _hold(client, integration, body)
+    assert hold["status"] == "active"
+    assert (
+        4 * 60
+        < (
+            (
+                __import__("datetime").datetime.fromisoformat(hold["expires_at"]) - utc_now()
+            ).total_seconds()
+        )
+        <= 5 * 60
+    )
+    blocked = client.post(
+        "/v1/sessions", json=booking(clinic, b, local(future_day(), "10:00")), headers=integration
+    )
+    assert blocked.status_code == 409
+    assert blocked.json()["conflicts"][0]["hold_id"] == hold["id"]
+    converted = client.post(
+        "/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration
+    )
+    assert converted.status_code == 201, converted.text
+    assert converted.json()["hold_id"] == hold["id"]
+    after = client.get(f"/v1/holds/{hold['id']}", headers=integration).json()
+    assert (after["status"], after["session_id"]) == ("converted", converted.json()["id"])
+    twice = client.post("/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration)
+    assert twice.status_code == 409
+    assert twice.json()["type"] == "/problems/hold-expired"
+
+
+def test_a_hold_converts_only_into_the_same_booking(
+    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    body = booking(clinic, a, local(future_day(), "10:00"))
+    hold = _hold(client, integration, body)
+    other = {**body, "starts_at": local(future_day(), "11:00"), "hold_id": hold["id"]}
+    response = client.post("/v1/sessions", json=other, headers=integration)
+    assert response.status_code == 409
+    assert response.json()["type"] == "/problems/hold-mismatch"
+
+
+def test_an_expired_hold_stops_blocking_without_any_job(
+    client: TestClient,
+    clinic: Clinic,
+    integration: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
+    body = booking(clinic, a, local(future_day(), "10:00"))
+    hold = _hold(client, integration, body)
+    _expire(database, hold["id"])
+    assert client.get(f"/v1/holds/{hold['id']}", headers=integration).json()["status"] == "expired"
+    late = client.post("/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration)
+    assert late.status_code == 409
+    assert late.json()["type"] == "/problems/hold-expired"
+    taken = client.post(
+        "/v1/sessions", json=booking(clinic, b, local(future_day(), "10:00")), headers=integration
+    )
+    assert taken.status_code == 201, taken.text
+
+
+def test_releasing_a_hold_frees_the_slot(
+    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
+) -> None:
+    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
+    hold = _hold(client, integration, booking(clinic, a, local(future_day(), "10:00")))
+    assert client.delete(f"/v1/holds/{hold['id']}", headers=integration).status_code == 204
+    assert client.get(f"/v1/holds/{hold['id']}", headers=integration).json()["status"] == "released"
+    free = client.post(
+        "/v1/sessions", json=booking(clinic, b, local(future_day(), "10:00")), headers=integration
+    )
+    assert free.status_code == 201
+
+
+def test_holds_pass_the_booking_rules(
+    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice", conditions=("pregnancy",))
+    refused = client.post(
+        "/v1/holds", json=booking(clinic, a, local(future_day(), "10:00")), headers=integration
+    )
+    assert refused.status_code == 422
+    assert refused.json()["type"] == "/problems/not-eligible"
