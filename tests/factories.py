@@ -8,7 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from needleplan.models import Client, Location, Provider, Room
 from tests.conftest import Headers
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -141,3 +143,19 @@ def booking(
         "starts_at": starts_at,
         **extra,
     }
+
+
+def make_rows(db: Session) -> tuple[str, str, str, str]:
+    """Provider, room, location and client rows made directly in the database, for tests of
+    what the database itself guarantees. Returns their ids."""
+    location = Location(name="L", time_zone="Europe/Berlin")
+    provider = Provider(name="P", profession="nurse")
+    person = Client(
+        first_name="A", last_name="B", date_of_birth=date(1990, 1, 1), email="a@example.org"
+    )
+    db.add_all([location, provider, person])
+    db.flush()
+    room = Room(location_id=location.id, name="R")
+    db.add(room)
+    db.flush()
+    return provider.id, room.id, location.id, person.id
