@@ -199,3 +199,38 @@ def test_the_same_slot_is_won_exactly_once(live_server: LiveServer) -> None:
     statuses = asyncio.run(_fire(live_server, headers, bodies))
     assert Counter(statuses) == {201: 1, 409: 59}
     assert _overlaps_in_database(live_server.database_url) == []
+
+
+def test_concurrent_retries_with_one_idempotency_key_book_once(live_server: LiveServer) -> None:
+    """A client that retries at once while its first request still runs: one session in all;
+    every answer is the first one replayed, or 409 idempotency-in-progress (PostgreSQL)."""
+    clinic = _setup(live_server)
+    headers = {**live_server.key_for("integration"), "Idempotency-Key": "checkout-7"}
+    body = {
+        "client_id": clinic["clients"][0],
+        "provider_id": clinic["providers"][0],
+        "room_id": clinic["rooms"][0],
+        "location_id": clinic["location"],
+        "areas": ["lips"],
+        "starts_at": local(future_day(9), "10:00"),
+    }
+
+    async def retry_storm() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
+            return await asyncio.gather(
+                *(http.post("/v1/sessions", json=body, headers=headers) for _ in range(20))
+            )
+
+    responses = asyncio.run(retry_storm())
+    assert {r.status_code for r in responses} <= {201, 409}
+    in_progress = [r for r in responses if r.status_code == 409]
+    assert all(r.json()["type"] == "/problems/idempotency-in-progress" for r in in_progress)
+    assert len({r.json()["id"] for r in responses if r.status_code == 201}) == 1
+    engine = create_engine(live_server.database_url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT count(*) FROM treatment_sessions WHERE client_id = :c"),
+            {"c": clinic["clients"][0]},
+        ).scalar_one()
+    engine.dispose()
+    assert count == 1

@@ -6,8 +6,9 @@ used from ``async def`` endpoints was the fastest measured on SQLite (PERFORMANC
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,11 +108,29 @@ class Database:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
+        self._write_gate: asyncio.Lock | None = None
         self._write_engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
             if is_sqlite(url)
             else self.engine
         )
+
+    @asynccontextmanager
+    async def writer_turn(self, *, write: bool) -> AsyncIterator[None]:
+        """On SQLite, one write transaction at a time per process, waited for without blocking.
+
+        SQLite has one writer. A second write transaction in the same process would otherwise
+        block the event loop inside ``BEGIN IMMEDIATE`` while the first, which holds the lock,
+        waits for that same loop to continue. This gate only schedules; the database file's lock
+        still serialises writers across processes.
+        """
+        if not (write and is_sqlite(self.url)):
+            yield
+            return
+        if self._write_gate is None:
+            self._write_gate = asyncio.Lock()
+        async with self._write_gate:
+            yield
 
     def session(self, *, write: bool) -> Session:
         return Session(bind=self._write_engine if write else self.engine, expire_on_commit=False)

@@ -1,4 +1,8 @@
-"""Request dependencies: the per-request transaction, settings and the caller's role."""
+"""Request dependencies: the per-request transaction, settings and the caller's role.
+
+They are ``async def`` on purpose: a plain ``def`` dependency runs in the threadpool, and the
+hop yields the event loop in the middle of the request's transaction.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +18,14 @@ from needleplan.config import Settings
 from needleplan.problems import Forbidden, Unauthorized
 
 
-def _request_session(request: Request) -> Session:
+async def _request_session(request: Request) -> Session:
     # TransactionalRoute opened the request's transaction and commits it before the response
     # is sent (kit/transaction.py).
     db: Session = request.state.db
     return db
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

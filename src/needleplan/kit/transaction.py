@@ -32,11 +32,20 @@ class TransactionalRoute(APIRoute):
             database: Database = request.app.state.database
             key = request.headers.get("idempotency-key")
             caller = getattr(request.state, "caller", None)
-            if key is None or request.method != "POST" or caller is None or caller.key_id is None:
-                with database.transaction(write=request.method not in READ_METHODS) as db:
-                    request.state.db = db
-                    return await endpoint_handler(request)
-            return await _handle_idempotent(request, database, endpoint_handler, caller.key_id, key)
+            write = request.method not in READ_METHODS
+            async with database.writer_turn(write=write):
+                if (
+                    key is None
+                    or request.method != "POST"
+                    or caller is None
+                    or caller.key_id is None
+                ):
+                    with database.transaction(write=write) as db:
+                        request.state.db = db
+                        return await endpoint_handler(request)
+                return await _handle_idempotent(
+                    request, database, endpoint_handler, caller.key_id, key
+                )
 
         return handle
 
