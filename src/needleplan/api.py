@@ -9,6 +9,7 @@ from needleplan.clients.router import router as clients_router
 from needleplan.durations.router import router as durations_router
 from needleplan.holds.router import router as holds_router
 from needleplan.locations.router import router as locations_router
+from needleplan.plans.router import router as plans_router
 from needleplan.problems import (
     Forbidden,
     MalformedRequest,
@@ -41,6 +42,7 @@ for domain_router in (
     treatment_areas_router,
     durations_router,
     sessions_router,
+    plans_router,
     holds_router,
     schedules_router,
     api_keys_router,

@@ -16,6 +16,7 @@ from needleplan.models.screening import Screening
 from needleplan.models.screening_condition import ScreeningCondition
 from needleplan.models.session_move import SessionMove
 from needleplan.models.treatment_area import TreatmentArea
+from needleplan.models.treatment_plan import TreatmentPlan
 from needleplan.models.treatment_session import TreatmentSession
 from needleplan.models.working_interval import WorkingInterval
 
@@ -35,6 +36,7 @@ __all__ = [
     "Screening",
     "ScreeningCondition",
     "SessionMove",
+    "TreatmentPlan",
     "TreatmentSession",
     "TreatmentArea",
     "WorkingInterval",

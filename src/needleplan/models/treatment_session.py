@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from needleplan.models._columns import created_at_field, id_field, instant_field, version_field
@@ -37,6 +38,14 @@ class TreatmentSession(SQLModel, table=True):
     cancel_reason: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=5000)
     hold_id: str | None = Field(default=None, max_length=36)
+    plan_id: str | None = Field(
+        default=None, foreign_key="treatment_plans.id", max_length=36, index=True
+    )
+    needs_reschedule: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    interval_override_reason: str | None = Field(default=None, max_length=2000)
+    # When needs_reschedule: the local dates of the window the session should move into.
+    window_earliest_date: date | None = None
+    window_latest_date: date | None = None
     created_by_key_id: str | None = Field(default=None, max_length=36)
     version: int = version_field()
     created_at: datetime = created_at_field()

@@ -7,6 +7,7 @@ race lost there still answers 409 ``slot-taken``, never a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -166,15 +167,23 @@ def _slot_taken(rows: list[BusyBlock]) -> SlotTaken:
 
 
 def check(
-    db: Session, settings: Settings, caller: Caller, request: BookingRequest, location: Location
+    db: Session,
+    settings: Settings,
+    caller: Caller,
+    request: BookingRequest,
+    location: Location,
+    *,
+    plan_rules: Callable[[], None] | None = None,
 ) -> tuple[Booking, Verdict]:
     """The rules after the references (``check_references`` gave ``location``), except
-    overlaps, in SPEC 5's order."""
+    overlaps, in SPEC 5's order; ``plan_rules`` run between eligibility and the slot grid."""
     quote = quote_for_codes(db, settings, request.areas, request.intensity, numbing=request.numbing)
     zone = ZoneInfo(location.time_zone)
     verdict = check_eligibility(
         db, settings, caller, request.client_id, local_date(request.starts_at, zone)
     )
+    if plan_rules is not None:
+        plan_rules()
     check_grid_and_notice(settings, request.starts_at, zone)
     check_working_hours(db, request, quote, zone)
     placement = Placement(request.client_id, request.provider_id, request.room_id, quote.segments)

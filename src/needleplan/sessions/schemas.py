@@ -30,8 +30,20 @@ class BookingFields(RequestModel):
     )
 
 
+OverrideReason = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2000,
+        description="Clinicians and admins: accept a plan session outside its follow-up window.",
+    ),
+]
+
+
 class SessionCreate(BookingFields):
     hold_id: Id | None = Field(default=None, description="Convert this hold into the session.")
+    plan_id: Id | None = Field(default=None, description="Book the plan's next session.")
+    override_reason: OverrideReason | None = None
     notes: str | None = Field(default=None, max_length=5000)
 
 
@@ -43,6 +55,7 @@ class SessionReschedule(RequestModel):
     starts_at: Instant = omitted()
     provider_id: Id = omitted()
     room_id: Id = omitted()
+    override_reason: OverrideReason | None = None
     notes: str | None = Field(default=None, max_length=5000)
 
 
@@ -60,6 +73,11 @@ class SegmentRead(ResponseModel):
 class CautionRead(ResponseModel):
     code: str
     acknowledged: bool = Field(description="Whether a clinician's override covers it.")
+
+
+class RescheduleWindow(ResponseModel):
+    earliest_date: date
+    latest_date: date
 
 
 class SessionRead(ResponseModel):
@@ -85,6 +103,13 @@ class SessionRead(ResponseModel):
     cancel_reason: str | None
     notes: str | None
     hold_id: str | None
+    plan_id: str | None
+    needs_reschedule: bool = Field(
+        description="An earlier session of the plan moved: this one is now outside its window."
+    )
+    reschedule_window: RescheduleWindow | None = Field(
+        description="The local dates the session should move into, when it needs rescheduling."
+    )
     created_at: datetime
     updated_at: datetime | None
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from needleplan.audit.service import record
+from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.kit.crud import get_or_404, require_reference
@@ -22,10 +23,12 @@ from needleplan.models import (
     Provider,
     Room,
     SessionMove,
+    TreatmentPlan,
     TreatmentSession,
     WorkingInterval,
 )
-from needleplan.problems import ValidationFailed, field_error
+from needleplan.plans import course
+from needleplan.problems import Forbidden, ValidationFailed, field_error
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
 from needleplan.screening.service import verdicts
 from needleplan.sessions import booking, repository
@@ -81,13 +84,37 @@ def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold
     return hold
 
 
+def _may_override(caller: Caller, override_reason: str | None) -> None:
+    if override_reason is not None and not caller.role.may_act_as(Role.clinician):
+        raise Forbidden("Only clinicians and admins may accept a session outside its window.")
+
+
+def _plan_of(db: Session, plan_id: str, client_id: str) -> TreatmentPlan:
+    plan = require_reference(db, TreatmentPlan, plan_id, field="plan_id", what="treatment plan")
+    if plan.client_id != client_id:
+        raise ValidationFailed(
+            "The plan belongs to another client.",
+            [field_error("body", "plan_id", "The plan belongs to another client.", "wrong_client")],
+        )
+    return plan
+
+
 def create_session(
     db: Session, settings: Settings, caller: Caller, body: SessionCreate
 ) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
+    _may_override(caller, body.override_reason)
     request = _request_of(body)
+    plan = _plan_of(db, body.plan_id, request.client_id) if body.plan_id else None
     location = booking.check_references(db, request)
     hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
-    checked, verdict = booking.check(db, settings, caller, request, location)
+
+    def plan_rules() -> None:
+        if plan is not None:
+            course.check_plan_booking(
+                db, plan, request.starts_at, override_reason=body.override_reason
+            )
+
+    checked, verdict = booking.check(db, settings, caller, request, location, plan_rules=plan_rules)
     session = TreatmentSession(
         client_id=request.client_id,
         provider_id=request.provider_id,
@@ -104,6 +131,8 @@ def create_session(
         status=SessionStatus.booked.value,
         notes=body.notes,
         hold_id=hold.id if hold else None,
+        plan_id=plan.id if plan else None,
+        interval_override_reason=body.override_reason if plan else None,
         created_by_key_id=caller.key_id,
     )
     db.add(session)
@@ -111,7 +140,11 @@ def create_session(
     booking.place(db, checked, session_id=session.id, releasing_hold_id=hold.id if hold else None)
     if hold is not None:
         hold.session_id = session.id
+    if plan is not None:
+        course.reflag(db, plan)
     record(db, caller, "create", "session", session.id)
+    if body.override_reason and plan is not None:
+        record(db, caller, "accept_interval", "session", session.id)
     return session, checked.zone, verdict
 
 
@@ -180,6 +213,7 @@ def reschedule(
     body: SessionReschedule,
     if_match: str | None,
 ) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
+    _may_override(caller, body.override_reason)
     changes = body.model_dump(exclude_unset=True)
     for field in ("provider_id", "room_id"):
         if field in changes:
@@ -201,7 +235,19 @@ def reschedule(
         starts_at=changes.get("starts_at", session.starts_at),
     )
     location = booking.check_references(db, request)
-    checked, verdict = booking.check(db, settings, caller, request, location)
+    plan = db.get(TreatmentPlan, session.plan_id) if session.plan_id else None
+
+    def plan_rules() -> None:
+        if plan is not None:
+            course.check_plan_booking(
+                db,
+                plan,
+                request.starts_at,
+                override_reason=body.override_reason,
+                moving_session_id=session.id,
+            )
+
+    checked, verdict = booking.check(db, settings, caller, request, location, plan_rules=plan_rules)
     booking.place(db, checked, session_id=session.id, moving=True)
     db.add(
         SessionMove(
@@ -222,8 +268,12 @@ def reschedule(
     session.room_id = request.room_id
     if "notes" in changes:
         session.notes = changes["notes"]
+    if body.override_reason is not None:
+        session.interval_override_reason = body.override_reason
     _bump(session)
     db.flush()
+    if plan is not None:
+        course.reflag(db, plan)
     record(db, caller, "reschedule", "session", session.id)
     return session, checked.zone, verdict
 
@@ -279,6 +329,12 @@ def act(
         session.cancel_reason = reason
     _bump(session)
     db.flush()
+    plan = db.get(TreatmentPlan, session.plan_id) if session.plan_id else None
+    if plan is not None:
+        # A session leaving the course changes which session is which: re-evaluate the rest.
+        course.reflag(db, plan)
+        if target is SessionStatus.fulfilled:
+            course.complete_if_done(db, plan)
     record(db, caller, action.value, "session", session.id)
     return session
 

@@ -14,7 +14,14 @@ from needleplan.kit.localtime import in_zone
 from needleplan.kit.time import utc_now
 from needleplan.models import Hold, TreatmentSession
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
-from needleplan.sessions.schemas import CautionRead, HoldRead, HoldStatus, SegmentRead, SessionRead
+from needleplan.sessions.schemas import (
+    CautionRead,
+    HoldRead,
+    HoldStatus,
+    RescheduleWindow,
+    SegmentRead,
+    SessionRead,
+)
 
 
 def session_read(
@@ -59,6 +66,13 @@ def session_read(
         cancel_reason=session.cancel_reason,
         notes=None if private else session.notes,
         hold_id=session.hold_id,
+        plan_id=session.plan_id,
+        needs_reschedule=session.needs_reschedule,
+        reschedule_window=RescheduleWindow(
+            earliest_date=session.window_earliest_date, latest_date=session.window_latest_date
+        )
+        if session.window_earliest_date and session.window_latest_date
+        else None,
         created_at=session.created_at,
         updated_at=session.updated_at,
     )

@@ -1,0 +1,120 @@
+"""A plan's course as the booking engine sees it: which session is which, whether a booking
+fits its follow-up window, and re-flagging later sessions when an earlier one moves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from needleplan.kit.time import utc_now
+from needleplan.models import Location, TreatmentPlan, TreatmentSession
+from needleplan.plans.problems import IntervalViolation, PlanFull, PlanNotActive
+from needleplan.plans.windows import CourseSession, Window, out_of_window, window_after
+
+COUNTING = ("booked", "arrived", "fulfilled")
+
+
+def plan_zone(db: Session, plan: TreatmentPlan) -> ZoneInfo:
+    location = db.get(Location, plan.location_id)
+    assert location is not None
+    return ZoneInfo(location.time_zone)
+
+
+def counting_sessions(
+    db: Session, plan_id: str, *, excluding: str | None = None
+) -> list[TreatmentSession]:
+    """Session k is the k-th booked, arrived or fulfilled session of the plan by start time."""
+    statement = select(TreatmentSession).where(
+        TreatmentSession.plan_id == plan_id, col(TreatmentSession.status).in_(COUNTING)
+    )
+    if excluding is not None:
+        statement = statement.where(TreatmentSession.id != excluding)
+    rows = db.exec(statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id)))
+    return list(rows.all())
+
+
+def window_dict(window: Window, zone: ZoneInfo) -> dict[str, object]:
+    return {
+        "session_number": window.number,
+        "earliest_date": window.earliest_date.isoformat(),
+        "latest_date": window.latest_date.isoformat(),
+        "starts_at": window.starts_at.astimezone(zone).isoformat(),
+        "ends_at": window.ends_at.astimezone(zone).isoformat(),
+    }
+
+
+def check_plan_booking(
+    db: Session,
+    plan: TreatmentPlan,
+    starts_at: datetime,
+    *,
+    override_reason: str | None,
+    moving_session_id: str | None = None,
+) -> None:
+    """Plan state and window (SPEC 5: after eligibility, before the slot grid)."""
+    if plan.status != "active":
+        raise PlanNotActive(f"The plan is {plan.status} and takes no bookings.")
+    others = counting_sessions(db, plan.id, excluding=moving_session_id)
+    if len(others) >= plan.sessions_planned:
+        raise PlanFull(f"The plan's {plan.sessions_planned} sessions are all booked.")
+    earlier = [s for s in others if s.starts_at < starts_at]
+    if not earlier or override_reason:
+        return
+    zone = plan_zone(db, plan)
+    window = window_after(
+        earlier[-1].starts_at,
+        len(earlier) + 1,
+        zone,
+        plan.min_interval_days,
+        plan.max_interval_days,
+    )
+    if not window.contains(starts_at, zone):
+        raise IntervalViolation(
+            f"Session {window.number} of this plan belongs between {window.earliest_date} and "
+            f"{window.latest_date}.",
+            window=window_dict(window, zone),
+        )
+
+
+def reflag(db: Session, plan: TreatmentPlan) -> None:
+    """Re-evaluate the plan's later sessions after a change: those now outside their window are
+    flagged ``needs_reschedule``; nothing is moved or cancelled."""
+    sessions = counting_sessions(db, plan.id)
+    zone = plan_zone(db, plan)
+    flagged = out_of_window(
+        [
+            CourseSession(s.id, s.starts_at, s.interval_override_reason is not None)
+            for s in sessions
+        ],
+        zone,
+        plan.min_interval_days,
+        plan.max_interval_days,
+    )
+    for session in sessions:
+        window = flagged.get(session.id) if session.status == "booked" else None
+        earliest = window.earliest_date if window else None
+        latest = window.latest_date if window else None
+        if (session.needs_reschedule, session.window_earliest_date, session.window_latest_date) != (
+            window is not None,
+            earliest,
+            latest,
+        ):
+            session.needs_reschedule = window is not None
+            session.window_earliest_date = earliest
+            session.window_latest_date = latest
+            session.version += 1
+            session.updated_at = utc_now()
+    db.flush()
+
+
+def complete_if_done(db: Session, plan: TreatmentPlan) -> None:
+    """A plan completes when its last planned session is fulfilled."""
+    fulfilled = [s for s in counting_sessions(db, plan.id) if s.status == "fulfilled"]
+    if plan.status == "active" and len(fulfilled) >= plan.sessions_planned:
+        plan.status = "completed"
+        plan.completed_at = utc_now()
+        plan.version += 1
+        plan.updated_at = utc_now()
+        db.flush()

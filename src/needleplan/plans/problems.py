@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from needleplan.problems import Problem
+
+
+class PlanNotActive(Problem):
+    status, slug, title = 409, "plan-not-active", "Plan not active"
+    explanation = "The treatment plan is a draft, cancelled or completed, and takes no bookings. A draft starts with PATCH status: active."
+
+
+class PlanFull(Problem):
+    status, slug, title = 409, "plan-full", "Plan fully booked"
+    explanation = "The plan already has as many booked, arrived and fulfilled sessions as it plans."
+
+
+class IntervalViolation(Problem):
+    status, slug, title = 422, "interval-violation", "Outside the follow-up window"
+    explanation = "A plan's session must start within its follow-up window (by default 28 to 42 days after the previous session, on the local calendar). `window` gives the dates. A clinician may accept it with `override_reason`."
+
+
+class PlanTransitionNotAllowed(Problem):
+    status, slug, title = 409, "plan-transition-not-allowed", "Plan status change not allowed"
+    explanation = "Only a draft plan can be started (status: active); cancel a plan with POST .../cancel; plans complete themselves."

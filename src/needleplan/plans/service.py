@@ -1,0 +1,210 @@
+"""Treatment-plan use cases: create, read with its course, update, cancel."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from needleplan.audit.service import record
+from needleplan.auth.service import Caller
+from needleplan.config import Settings
+from needleplan.kit.crud import apply_changes, get_or_404, require_reference
+from needleplan.kit.etag import check_if_match, require_if_match
+from needleplan.kit.localtime import in_zone, local_date
+from needleplan.kit.pagination import keyset_page
+from needleplan.kit.time import utc_now
+from needleplan.models import Client, Location, Provider, TreatmentPlan, TreatmentSession
+from needleplan.plans import course
+from needleplan.plans.problems import PlanTransitionNotAllowed
+from needleplan.plans.schemas import (
+    PlanCreate,
+    PlanRead,
+    PlanSessionRead,
+    PlanStatus,
+    PlanUpdate,
+    WindowRead,
+)
+from needleplan.plans.windows import Window, window_after
+from needleplan.problems import ValidationFailed, field_error
+from needleplan.sessions.booking import check_eligibility
+from needleplan.treatment_areas.service import areas_by_code
+
+
+def _check_areas(db: Session, codes: list[str]) -> None:
+    known = areas_by_code(db, codes)
+    errors = [
+        field_error("body", f"areas.{i}", f"{code!r} is not a treatment area code", "unknown_area")
+        for i, code in enumerate(codes)
+        if code not in known
+    ]
+    if errors:
+        raise ValidationFailed("Unknown treatment areas.", errors)
+
+
+def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreate) -> TreatmentPlan:
+    require_reference(db, Client, body.client_id, field="client_id", what="client")
+    location = require_reference(
+        db, Location, body.location_id, field="location_id", what="location"
+    )
+    if body.provider_id is not None:
+        require_reference(db, Provider, body.provider_id, field="provider_id", what="provider")
+    _check_areas(db, body.areas)
+    minimum = body.min_interval_days or settings.plan_min_interval_days
+    maximum = body.max_interval_days or settings.plan_max_interval_days
+    if minimum > maximum:
+        raise ValidationFailed(
+            "min_interval_days must not exceed max_interval_days.",
+            [field_error("body", "min_interval_days", "exceeds max_interval_days", "range")],
+        )
+    today = local_date(utc_now(), ZoneInfo(location.time_zone))
+    check_eligibility(db, settings, caller, body.client_id, today)
+    plan = TreatmentPlan(
+        **body.model_dump(
+            exclude={"min_interval_days", "max_interval_days", "status", "intensity"}
+        ),
+        intensity=body.intensity.value,
+        status=body.status.value,
+        min_interval_days=minimum,
+        max_interval_days=maximum,
+    )
+    db.add(plan)
+    db.flush()
+    record(db, caller, "create", "treatment_plan", plan.id)
+    return plan
+
+
+def get_plan(db: Session, plan_id: str, *, for_update: bool = False) -> TreatmentPlan:
+    return get_or_404(db, TreatmentPlan, plan_id, what="treatment plan", for_update=for_update)
+
+
+def list_plans(
+    db: Session, *, client_id: str | None, status: PlanStatus | None, limit: int, cursor: str | None
+) -> tuple[list[TreatmentPlan], str | None]:
+    statement = select(TreatmentPlan)
+    if client_id is not None:
+        statement = statement.where(TreatmentPlan.client_id == client_id)
+    if status is not None:
+        statement = statement.where(TreatmentPlan.status == status.value)
+    return keyset_page(db, statement, TreatmentPlan.id, limit=limit, cursor=cursor)
+
+
+def next_window(
+    plan: TreatmentPlan, counting: list[TreatmentSession], zone: ZoneInfo
+) -> Window | None:
+    """Null before the first session, once all are booked, and for a closed plan."""
+    if (
+        plan.status in ("completed", "cancelled")
+        or not counting
+        or len(counting) >= plan.sessions_planned
+    ):
+        return None
+    return window_after(
+        counting[-1].starts_at,
+        len(counting) + 1,
+        zone,
+        plan.min_interval_days,
+        plan.max_interval_days,
+    )
+
+
+def window_read(window: Window, zone: ZoneInfo) -> WindowRead:
+    return WindowRead(
+        session_number=window.number,
+        earliest_date=window.earliest_date,
+        latest_date=window.latest_date,
+        starts_at=in_zone(window.starts_at, zone),
+        ends_at=in_zone(window.ends_at, zone),
+    )
+
+
+def plan_read(db: Session, plan: TreatmentPlan, *, private: bool) -> PlanRead:
+    zone = course.plan_zone(db, plan)
+    sessions = db.exec(
+        select(TreatmentSession)
+        .where(TreatmentSession.plan_id == plan.id)
+        .order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
+    ).all()
+    counting = [s for s in sessions if s.status in course.COUNTING]
+    numbers = {s.id: k for k, s in enumerate(counting, start=1)}
+    window = next_window(plan, counting, zone)
+    return PlanRead(
+        id=plan.id,
+        client_id=plan.client_id,
+        location_id=plan.location_id,
+        provider_id=plan.provider_id,
+        areas=plan.areas,
+        intensity=plan.intensity,  # type: ignore[arg-type]
+        numbing=plan.numbing,
+        sessions_planned=plan.sessions_planned,
+        min_interval_days=plan.min_interval_days,
+        max_interval_days=plan.max_interval_days,
+        status=plan.status,  # type: ignore[arg-type]
+        notes=None if private else plan.notes,
+        completed_at=plan.completed_at,
+        version=plan.version,
+        sessions=[
+            PlanSessionRead(
+                id=s.id,
+                number=numbers.get(s.id),
+                starts_at=in_zone(s.starts_at, zone),
+                ends_at=in_zone(s.ends_at, zone),
+                status=s.status,  # type: ignore[arg-type]
+                provider_id=s.provider_id,
+                room_id=s.room_id,
+                needs_reschedule=s.needs_reschedule,
+            )
+            for s in sessions
+        ],
+        next_window=window_read(window, zone) if window else None,
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
+    )
+
+
+def update_plan(
+    db: Session, caller: Caller, plan_id: str, body: PlanUpdate, if_match: str | None
+) -> TreatmentPlan:
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("provider_id") is not None:
+        require_reference(
+            db, Provider, changes["provider_id"], field="provider_id", what="provider"
+        )
+    if "areas" in changes:
+        _check_areas(db, changes["areas"])
+    plan = get_plan(db, plan_id, for_update=True)
+    require_if_match(if_match, plan.version)
+    if "status" in changes:
+        wanted = changes["status"]
+        if wanted != plan.status and not (plan.status == "draft" and wanted == "active"):
+            raise PlanTransitionNotAllowed(f"A {plan.status} plan cannot become {wanted} by PATCH.")
+        changes["status"] = PlanStatus(wanted).value
+    if "intensity" in changes:
+        changes["intensity"] = changes["intensity"].value
+    minimum = changes.get("min_interval_days", plan.min_interval_days)
+    maximum = changes.get("max_interval_days", plan.max_interval_days)
+    if minimum > maximum:
+        raise ValidationFailed(
+            "min_interval_days must not exceed max_interval_days.",
+            [field_error("body", "min_interval_days", "exceeds max_interval_days", "range")],
+        )
+    apply_changes(plan, changes)
+    db.flush()
+    if {"min_interval_days", "max_interval_days"} & changes.keys():
+        course.reflag(db, plan)
+    record(db, caller, "update", "treatment_plan", plan.id)
+    return plan
+
+
+def cancel_plan(
+    db: Session, caller: Caller, plan_id: str, if_match: str | None
+) -> tuple[TreatmentPlan, list[str]]:
+    plan = get_plan(db, plan_id, for_update=True)
+    check_if_match(if_match, plan.version)
+    if plan.status in ("completed", "cancelled"):
+        raise PlanTransitionNotAllowed(f"A {plan.status} plan cannot be cancelled.")
+    apply_changes(plan, {"status": "cancelled"})
+    db.flush()
+    record(db, caller, "cancel", "treatment_plan", plan.id)
+    booked = [s.id for s in course.counting_sessions(db, plan.id) if s.status == "booked"]
+    return plan, booked

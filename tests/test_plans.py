@@ -1,0 +1,273 @@
+"""Treatment plans and follow-up windows through the HTTP API (issue 5, SPEC 1.4 and 5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from needleplan.plans.windows import CourseSession, out_of_window, window_after
+from tests.conftest import Headers
+from tests.factories import BERLIN, Clinic, booking, local, make_client, make_clinic
+
+
+def _first_tuesday_three_weeks_before_spring_dst() -> date:
+    """Tue 2027-03-09 in 2027: 19 days before the last Sunday of March, at least 30 days ahead."""
+    year = datetime.now(BERLIN).year
+    while True:
+        last_sunday = date(year, 3, 31)
+        while last_sunday.isoweekday() != 7:
+            last_sunday -= timedelta(days=1)
+        tuesday = last_sunday - timedelta(days=19)
+        if tuesday - datetime.now(BERLIN).date() > timedelta(days=30):
+            return tuesday
+        year += 1
+
+
+FIRST = _first_tuesday_three_weeks_before_spring_dst()
+
+
+@pytest.fixture
+def clinic(client: TestClient, admin: Headers) -> Clinic:
+    return make_clinic(client, admin, providers=2)
+
+
+def _plan(
+    client: TestClient, headers: Headers, clinic: Clinic, client_id: str, **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "client_id": client_id,
+        "location_id": clinic.location_id,
+        "areas": ["full_face"],
+        **extra,
+    }
+    response = client.post("/v1/treatment-plans", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    plan: dict[str, Any] = response.json()
+    return plan
+
+
+def _book(
+    client: TestClient,
+    headers: Headers,
+    clinic: Clinic,
+    client_id: str,
+    plan_id: str,
+    day: date,
+    wall: str = "10:00",
+    **extra: Any,
+) -> Any:
+    return client.post(
+        "/v1/sessions",
+        json=booking(clinic, client_id, local(day, wall), plan_id=plan_id, **extra),
+        headers=headers,
+    )
+
+
+def test_the_second_window_keeps_local_time_across_dst(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a)
+    assert (plan["status"], plan["sessions_planned"], plan["next_window"]) == ("active", 3, None)
+    first = _book(client, front_desk, clinic, a, plan["id"], FIRST)
+    assert first.status_code == 201, first.text
+    assert first.json()["starts_at"].endswith("+01:00")
+    window = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()[
+        "next_window"
+    ]
+    assert window["session_number"] == 2
+    assert window["earliest_date"] == (FIRST + timedelta(days=28)).isoformat()
+    assert window["latest_date"] == (FIRST + timedelta(days=42)).isoformat()
+    assert window["starts_at"] == f"{FIRST + timedelta(days=28)}T00:00:00+02:00"
+    second = _book(client, front_desk, clinic, a, plan["id"], FIRST + timedelta(days=28))
+    assert second.status_code == 201, second.text
+    assert second.json()["starts_at"] == f"{FIRST + timedelta(days=28)}T10:00:00+02:00"
+
+
+@pytest.mark.parametrize(("day", "status"), [(27, 422), (28, 201), (42, 201), (43, 422)])
+def test_session_two_must_fall_in_its_window(
+    client: TestClient,
+    clinic: Clinic,
+    front_desk: Headers,
+    clinician: Headers,
+    day: int,
+    status: int,
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a)
+    assert _book(client, front_desk, clinic, a, plan["id"], FIRST).status_code == 201
+    response = _book(client, front_desk, clinic, a, plan["id"], FIRST + timedelta(days=day))
+    assert response.status_code == status, response.text
+    if status == 422:
+        problem = response.json()
+        assert problem["type"] == "/problems/interval-violation"
+        assert problem["window"]["earliest_date"] == (FIRST + timedelta(days=28)).isoformat()
+        assert problem["window"]["latest_date"] == (FIRST + timedelta(days=42)).isoformat()
+
+
+def test_a_clinician_may_accept_an_interval_violation(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a)
+    _book(client, front_desk, clinic, a, plan["id"], FIRST)
+    early = FIRST + timedelta(days=21)
+    reason = {"override_reason": "Client travels for six weeks."}
+    assert _book(client, front_desk, clinic, a, plan["id"], early, **reason).status_code == 403
+    accepted = _book(client, clinician, clinic, a, plan["id"], early, **reason)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["needs_reschedule"] is False
+
+
+def test_moving_session_one_flags_session_two(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a)
+    first = _book(client, front_desk, clinic, a, plan["id"], FIRST).json()
+    second = _book(client, front_desk, clinic, a, plan["id"], FIRST + timedelta(days=30)).json()
+    moved = client.patch(
+        f"/v1/sessions/{first['id']}",
+        json={"starts_at": local(FIRST + timedelta(days=14), "10:00")},
+        headers={**front_desk, "If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+    flagged = client.get(f"/v1/sessions/{second['id']}", headers=front_desk).json()
+    assert flagged["status"] == "booked"
+    assert flagged["starts_at"] == second["starts_at"]  # nothing moved silently
+    assert flagged["needs_reschedule"] is True
+    assert flagged["reschedule_window"] == {
+        "earliest_date": (FIRST + timedelta(days=42)).isoformat(),
+        "latest_date": (FIRST + timedelta(days=56)).isoformat(),
+    }
+    course = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()["sessions"]
+    assert [(s["number"], s["needs_reschedule"]) for s in course] == [(1, False), (2, True)]
+
+
+def test_cancelling_session_one_makes_session_two_the_first(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a)
+    first = _book(client, front_desk, clinic, a, plan["id"], FIRST).json()
+    second = _book(client, front_desk, clinic, a, plan["id"], FIRST + timedelta(days=30)).json()
+    client.post(f"/v1/sessions/{first['id']}/cancel", json={"reason": "ill"}, headers=front_desk)
+    course = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()
+    assert [(s["id"], s["number"]) for s in course["sessions"]] == [
+        (first["id"], None),
+        (second["id"], 1),
+    ]
+    assert course["next_window"]["earliest_date"] == (FIRST + timedelta(days=58)).isoformat()
+
+
+def test_plan_states_and_capacity(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    draft = _plan(client, front_desk, clinic, a, status="draft", sessions_planned=1)
+    refused = _book(client, front_desk, clinic, a, draft["id"], FIRST)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/problems/plan-not-active"
+    started = client.patch(
+        f"/v1/treatment-plans/{draft['id']}",
+        json={"status": "active"},
+        headers={**front_desk, "If-Match": '"1"'},
+    )
+    assert started.status_code == 200, started.text
+    session = _book(client, front_desk, clinic, a, draft["id"], FIRST).json()
+    full = _book(client, front_desk, clinic, a, draft["id"], FIRST + timedelta(days=30))
+    assert full.status_code == 409
+    assert full.json()["type"] == "/problems/plan-full"
+    assert (
+        client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk).status_code == 200
+    )
+    assert (
+        client.post(f"/v1/sessions/{session['id']}/complete", headers=front_desk).status_code == 200
+    )
+    done = client.get(f"/v1/treatment-plans/{draft['id']}", headers=front_desk).json()
+    assert done["status"] == "completed"
+    assert done["completed_at"] is not None
+
+
+def test_cancelling_a_plan_cancels_no_session(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a)
+    session = _book(client, front_desk, clinic, a, plan["id"], FIRST).json()
+    cancelled = client.post(f"/v1/treatment-plans/{plan['id']}/cancel", headers=front_desk)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["booked_sessions"] == [session["id"]]
+    assert (
+        client.get(f"/v1/sessions/{session['id']}", headers=front_desk).json()["status"] == "booked"
+    )
+    assert (
+        _book(client, front_desk, clinic, a, plan["id"], FIRST + timedelta(days=30)).status_code
+        == 409
+    )
+
+
+def test_plans_check_eligibility_and_the_plans_client(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    blocked = make_client(client, clinician, name="Bo", conditions=("active_acne",))
+    response = client.post(
+        "/v1/treatment-plans",
+        json={"client_id": blocked, "location_id": clinic.location_id, "areas": ["full_face"]},
+        headers=front_desk,
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "/problems/not-eligible"
+    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
+    plan = _plan(client, front_desk, clinic, a)
+    wrong = _book(client, front_desk, clinic, b, plan["id"], FIRST)
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "plan_id"
+
+
+def test_integrations_read_plans_without_notes(
+    client: TestClient,
+    clinic: Clinic,
+    front_desk: Headers,
+    clinician: Headers,
+    integration: Headers,
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, notes="acne scars, left cheek")
+    seen = client.get(f"/v1/treatment-plans/{plan['id']}", headers=integration).json()
+    assert seen["notes"] is None
+    assert client.post("/v1/treatment-plans", json={}, headers=integration).status_code == 403
+
+
+@given(
+    first=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2030, 12, 31)),
+    min_days=st.integers(1, 40),
+    extra=st.integers(0, 30),
+)
+def test_windows_keep_the_wall_clock(first: datetime, min_days: int, extra: int) -> None:
+    start = first.replace(second=0, microsecond=0, tzinfo=BERLIN)
+    window = window_after(start, 2, BERLIN, min_days, min_days + extra)
+    assert window.earliest_date == start.date() + timedelta(days=min_days)
+    assert (window.latest_date - window.earliest_date).days == extra
+    proposal = window.preferred_start(window.earliest_date, BERLIN).astimezone(BERLIN)
+    if (
+        proposal.fold == 0
+        and proposal.replace(tzinfo=None).time() == start.replace(tzinfo=None).time()
+    ):
+        assert window.contains(proposal, BERLIN)
+    assert window.starts_at < window.ends_at
+
+
+def test_out_of_window_flags_only_unaccepted_late_sessions() -> None:
+    t0 = datetime(2027, 3, 9, 10, 0, tzinfo=BERLIN)
+    sessions = [
+        CourseSession("s1", t0, False),
+        CourseSession("s2", t0 + timedelta(days=50), False),
+        CourseSession("s3", t0 + timedelta(days=80), True),
+    ]
+    assert set(out_of_window(sessions, BERLIN, 28, 42)) == {"s2"}
