@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from needleplan.auth.router import router as api_keys_router
+from needleplan.availability.router import router as availability_router
 from needleplan.clients.router import router as clients_router
 from needleplan.durations.router import router as durations_router
 from needleplan.holds.router import router as holds_router
@@ -43,6 +44,7 @@ for domain_router in (
     durations_router,
     sessions_router,
     plans_router,
+    availability_router,
     holds_router,
     schedules_router,
     api_keys_router,

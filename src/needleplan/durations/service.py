@@ -9,7 +9,13 @@ from needleplan.treatment_areas.service import areas_by_code
 
 
 def quote_for_codes(
-    db: Session, settings: Settings, codes: list[str], intensity: Intensity, *, numbing: bool
+    db: Session,
+    settings: Settings,
+    codes: list[str],
+    intensity: Intensity,
+    *,
+    numbing: bool,
+    location: str = "body",
 ) -> DurationQuote:
     """Quote from the clinic's catalogue; duplicate or unknown codes are named in a 422."""
     errors: list[FieldError] = []
@@ -18,7 +24,7 @@ def quote_for_codes(
     for index, code in enumerate(codes):
         if code in seen:
             errors.append(
-                field_error("body", f"areas.{index}", f"{code!r} is listed twice", "duplicate")
+                field_error(location, f"areas.{index}", f"{code!r} is listed twice", "duplicate")
             )
             offending.append(code)
         seen.add(code)

@@ -1,0 +1,94 @@
+"""The queries of one availability search: a fixed number, whatever the range or calendar."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from needleplan.models import BusyBlock, Provider, ProviderException, Room, WorkingInterval
+from needleplan.scheduling.intervals import Interval
+from needleplan.scheduling.working_time import DatedException, WeeklyInterval
+
+
+def weekly_plans(
+    db: Session, location_id: str, provider_ids: Sequence[str] | None
+) -> dict[str, list[WeeklyInterval]]:
+    """Active providers' weekly plans at the location (all such providers, or those named)."""
+    statement = (
+        select(WorkingInterval)
+        .join(Provider, col(Provider.id) == col(WorkingInterval.provider_id))
+        .where(WorkingInterval.location_id == location_id, col(Provider.active).is_(True))
+    )
+    if provider_ids is not None:
+        statement = statement.where(col(WorkingInterval.provider_id).in_(provider_ids))
+    plans: dict[str, list[WeeklyInterval]] = defaultdict(list)
+    for row in db.exec(statement).all():
+        plans[row.provider_id].append(WeeklyInterval(row.weekday, row.start_time, row.end_time))
+    return plans
+
+
+def extra_hours_providers(
+    db: Session, location_id: str, start: datetime, end: datetime
+) -> list[str]:
+    """Providers with extra hours at the location in the range (they may have no weekly plan)."""
+    rows = db.exec(
+        select(ProviderException.provider_id)
+        .join(Provider, col(Provider.id) == col(ProviderException.provider_id))
+        .where(
+            ProviderException.kind == "extra_hours",
+            ProviderException.location_id == location_id,
+            col(ProviderException.starts_at) < end,
+            col(ProviderException.ends_at) > start,
+            col(Provider.active).is_(True),
+        )
+    ).all()
+    return sorted(set(rows))
+
+
+def exceptions(
+    db: Session, provider_ids: Sequence[str], location_id: str, start: datetime, end: datetime
+) -> dict[str, list[DatedException]]:
+    rows = db.exec(
+        select(ProviderException).where(
+            col(ProviderException.provider_id).in_(provider_ids),
+            col(ProviderException.starts_at) < end,
+            col(ProviderException.ends_at) > start,
+            or_(
+                col(ProviderException.kind) == "time_off",
+                col(ProviderException.location_id) == location_id,
+            ),
+        )
+    ).all()
+    found: dict[str, list[DatedException]] = defaultdict(list)
+    for row in rows:
+        found[row.provider_id].append(DatedException(row.kind, row.starts_at, row.ends_at))
+    return found
+
+
+def rooms(db: Session, location_id: str, room_id: str | None) -> list[Room]:
+    statement = select(Room).where(Room.location_id == location_id, col(Room.active).is_(True))
+    if room_id is not None:
+        statement = statement.where(Room.id == room_id)
+    return list(db.exec(statement).all())
+
+
+def busy(
+    db: Session, resource_ids: Sequence[str], start: datetime, end: datetime, now: datetime
+) -> dict[str, list[Interval]]:
+    """Busy time of the given providers, rooms and clients (ids are unique across kinds)."""
+    rows = db.exec(
+        select(col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)).where(
+            col(BusyBlock.resource_id).in_(resource_ids),
+            col(BusyBlock.starts_at) < end,
+            col(BusyBlock.ends_at) > start,
+            or_(col(BusyBlock.expires_at).is_(None), col(BusyBlock.expires_at) > now),
+        )
+    ).all()
+    found: dict[str, list[Interval]] = defaultdict(list)
+    for resource_id, starts_at, ends_at in rows:
+        found[resource_id].append(Interval(starts_at, ends_at))
+    return found

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from needleplan.availability import service
+from needleplan.availability.schemas import Availability, AvailableSlot
+from needleplan.deps import AnyCaller, DbDep, SettingsDep
+from needleplan.durations.quote import Intensity
+from needleplan.kit.localtime import in_zone
+from needleplan.kit.time import Instant
+from needleplan.kit.transaction import TransactionalRoute
+from needleplan.problems import ValidationFailed, field_error
+
+router = APIRouter(prefix="/availability", tags=["availability"], route_class=TransactionalRoute)
+
+
+def _area_codes(raw: list[str]) -> list[str]:
+    codes = [code.strip() for value in raw for code in value.split(",") if code.strip()]
+    if not codes:
+        raise ValidationFailed(
+            "Name at least one treatment area.",
+            [field_error("query", "areas", "required", "missing")],
+        )
+    return codes
+
+
+@router.get("", response_model=Availability)
+async def get_availability(
+    db: DbDep,
+    settings: SettingsDep,
+    _: AnyCaller,
+    areas: Annotated[
+        list[Annotated[str, Query(max_length=200)]],
+        Query(
+            max_length=20,
+            description="Area codes, comma-separated (`areas=full_face,neck`) or repeated.",
+            examples=["full_face,neck"],
+        ),
+    ],
+    starts_from: Annotated[Instant, Query(alias="from", description="Earliest start.")],
+    until: Annotated[
+        Instant,
+        Query(alias="to", description="Starts before this instant (31 days at most after `from`)."),
+    ],
+    numbing: bool = False,
+    intensity: Intensity = Intensity.standard,
+    location_id: Annotated[str | None, Query(max_length=36)] = None,
+    provider_id: Annotated[str | None, Query(max_length=36)] = None,
+    room_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> Availability:
+    """Free slots: the start instants at which a booking would succeed right now.
+
+    Everything the booking engine checks counts: working plans and exceptions, live sessions,
+    unexpired holds, numbing and turnover, the slot grid and minimum notice. One row per start
+    and provider, with the first free room by name (or the room asked for).
+    """
+    codes = _area_codes(areas)
+    location = service.resolve_location(db, location_id, room_id)
+    slots, zone, offsets = service.search(
+        db,
+        settings,
+        service.Search(
+            areas=codes,
+            intensity=intensity,
+            numbing=numbing,
+            starts_from=starts_from,
+            until=until,
+            location_id=location.id,
+            provider_id=provider_id,
+            room_id=room_id,
+        ),
+    )
+    client_leaves = timedelta(minutes=offsets.numbing + offsets.treatment)
+    return Availability(
+        time_zone=zone.key,
+        slots=[
+            AvailableSlot(
+                starts_at=in_zone(s.starts_at, zone),
+                ends_at=in_zone(s.starts_at + client_leaves, zone),
+                provider_id=s.provider_id,
+                room_id=s.room_id,
+            )
+            for s in slots
+        ],
+    )

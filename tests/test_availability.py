@@ -1,0 +1,216 @@
+"""Availability (issue 5 item 4): the slot finder against brute force, and through the API
+against the booking engine itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from needleplan.availability.slots import Offsets, RoomFree, Slot, find_slots
+from needleplan.kit.localtime import local_instant
+from needleplan.scheduling.intervals import Interval, subtract
+from tests.conftest import Headers
+from tests.factories import BERLIN, booking, future_day, local, make_client, make_clinic
+
+# A week that contains the spring DST change in Berlin (2027-03-28).
+DAY0 = date(2027, 3, 26)
+
+
+def _brute_force(
+    providers: dict[str, list[Interval]],
+    rooms: list[RoomFree],
+    offsets: Offsets,
+    earliest: datetime,
+    latest: datetime,
+    grid: int,
+) -> list[Slot]:
+    """Try every whole minute: the definition, with no cleverness."""
+    slots = []
+    t = earliest.replace(second=0, microsecond=0)
+    if t < earliest:
+        t += timedelta(minutes=1)
+    while t < latest:
+        local_t = t.astimezone(BERLIN)
+        if (local_t.hour * 60 + local_t.minute) % grid == 0:
+            treatment = Interval(
+                t + timedelta(minutes=offsets.numbing),
+                t + timedelta(minutes=offsets.client_minutes),
+            )
+            stay = Interval(t, t + timedelta(minutes=offsets.total))
+            for provider_id, free in sorted(providers.items()):
+                if not any(piece.contains(treatment) for piece in free):
+                    continue
+                for room in sorted(rooms, key=lambda r: r.name):
+                    if any(piece.contains(stay) for piece in room.free):
+                        slots.append(Slot(t, provider_id, room.room_id))
+                        break
+        t += timedelta(minutes=1)
+    return slots
+
+
+def _day_minutes(day_offset: int, start: int, length: int) -> Interval:
+    day = DAY0 + timedelta(days=day_offset)
+    begin = local_instant(day, time(0), BERLIN) + timedelta(minutes=start)
+    return Interval(begin, begin + timedelta(minutes=length))
+
+
+intervals = st.lists(
+    st.builds(_day_minutes, st.integers(0, 3), st.integers(6 * 60, 20 * 60), st.integers(15, 300)),
+    max_size=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    provider_work=st.lists(intervals, min_size=1, max_size=3),
+    provider_busy=st.lists(intervals, min_size=3, max_size=3),
+    room_busy=st.lists(intervals, min_size=1, max_size=3),
+    numbing=st.sampled_from([0, 20, 30]),
+    treatment=st.sampled_from([15, 40, 55, 90]),
+    turnover=st.sampled_from([0, 10]),
+    grid=st.sampled_from([5, 15, 30]),
+    window=st.tuples(st.integers(0, 3 * 24 * 60), st.integers(60, 24 * 60)),
+)
+def test_slots_match_brute_force(
+    provider_work: list[list[Interval]],
+    provider_busy: list[list[Interval]],
+    room_busy: list[list[Interval]],
+    numbing: int,
+    treatment: int,
+    turnover: int,
+    grid: int,
+    window: tuple[int, int],
+) -> None:
+    providers = {f"p{i}": subtract(work, provider_busy[i]) for i, work in enumerate(provider_work)}
+    everything = [Interval(datetime(2027, 3, 20, tzinfo=UTC), datetime(2027, 4, 5, tzinfo=UTC))]
+    rooms = [
+        RoomFree(f"r{i}", f"Room {i}", subtract(everything, busy))
+        for i, busy in enumerate(room_busy)
+    ]
+    offsets = Offsets(numbing, treatment, turnover)
+    earliest = local_instant(DAY0, time(0), BERLIN) + timedelta(minutes=window[0])
+    latest = earliest + timedelta(minutes=window[1])
+    found = find_slots(
+        providers=providers,
+        rooms=rooms,
+        offsets=offsets,
+        earliest=earliest,
+        latest=latest,
+        zone=BERLIN,
+        grid=grid,
+    )
+    assert found == _brute_force(providers, rooms, offsets, earliest, latest, grid)
+
+
+def _availability(client: TestClient, headers: Headers, **params: Any) -> dict[str, Any]:
+    response = client.get("/v1/availability", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_every_slot_books_and_nothing_bookable_is_missing(
+    client: TestClient, admin: Headers, clinician: Headers, integration: Headers
+) -> None:
+    clinic = make_clinic(client, admin, rooms=2, providers=2, opens="09:00", closes="11:00")
+    a, b, c = (make_client(client, clinician, name=n) for n in ("Alice", "Bea", "Cleo"))
+    day = future_day(6)
+    client.post(
+        "/v1/sessions",
+        json=booking(clinic, a, local(day, "09:10"), numbing=True),
+        headers=integration,
+    )
+    client.post(
+        "/v1/holds",
+        json=booking(clinic, b, local(day, "09:40"), room=1, provider=1, areas=["lips"]),
+        headers=integration,
+    )
+    params = {
+        "areas": "under_eye",
+        "numbing": "true",
+        "from": local(day, "08:00"),
+        "to": local(day, "11:30"),
+        "location_id": clinic.location_id,
+    }
+    found = {
+        (s["starts_at"], s["provider_id"], s["room_id"])
+        for s in _availability(client, integration, **params)["slots"]
+    }
+    assert found
+    # Brute force through the booking engine: hold every grid instant with every provider and
+    # room, and release it again.
+    bookable = set()
+    t = datetime.fromisoformat(local(day, "08:00"))
+    while t < datetime.fromisoformat(local(day, "11:30")):
+        for provider in (0, 1):
+            for room in (0, 1):
+                body = booking(
+                    clinic,
+                    c,
+                    t.isoformat(),
+                    provider=provider,
+                    room=room,
+                    areas=["under_eye"],
+                    numbing=True,
+                )
+                held = client.post("/v1/holds", json=body, headers=integration)
+                if held.status_code == 201:
+                    client.delete(f"/v1/holds/{held.json()['id']}", headers=integration)
+                    bookable.add(
+                        (t.isoformat(), clinic.provider_ids[provider], clinic.room_ids[room])
+                    )
+                    break  # the first free room by name
+        t += timedelta(minutes=5)
+    assert found == bookable
+
+
+def test_availability_filters_and_limits(
+    client: TestClient, admin: Headers, integration: Headers
+) -> None:
+    clinic = make_clinic(client, admin, rooms=2, providers=2, opens="09:00", closes="10:00")
+    day = future_day(6)
+    base = {
+        "areas": "lips",
+        "from": local(day, "09:00"),
+        "to": local(day, "10:00"),
+        "location_id": clinic.location_id,
+    }
+    everything = _availability(client, integration, **base)["slots"]
+    assert {s["provider_id"] for s in everything} == set(clinic.provider_ids)
+    assert {s["room_id"] for s in everything} == {clinic.room_ids[0]}  # first free room by name
+    assert everything[0]["starts_at"] == local(day, "09:00")
+    assert everything[0]["ends_at"] == local(day, "09:15")
+    one = _availability(
+        client, integration, **base, provider_id=clinic.provider_ids[1], room_id=clinic.room_ids[1]
+    )
+    assert {(s["provider_id"], s["room_id"]) for s in one["slots"]} == {
+        (clinic.provider_ids[1], clinic.room_ids[1])
+    }
+    repeated = client.get(
+        "/v1/availability",
+        params=[
+            ("areas", "lips"),
+            ("areas", "neck"),
+            ("from", base["from"]),
+            ("to", base["to"]),
+            ("location_id", clinic.location_id),
+        ],
+        headers=integration,
+    )
+    assert repeated.status_code == 200
+    assert repeated.json()["slots"][0]["ends_at"] == local(day, "09:35")  # 15 + 17.5 -> 35
+    too_long = client.get(
+        "/v1/availability",
+        params={**base, "to": local(day + timedelta(days=32), "09:00")},
+        headers=integration,
+    )
+    assert too_long.status_code == 422
+    unknown = client.get(
+        "/v1/availability", params={**base, "areas": "lips,elbow"}, headers=integration
+    )
+    assert unknown.status_code == 422
+    assert "'elbow'" in unknown.json()["detail"]
