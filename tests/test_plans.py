@@ -272,3 +272,82 @@ def test_out_of_window_flags_only_unaccepted_late_sessions() -> None:
         CourseSession("s3", t0 + timedelta(days=80), True),
     ]
     assert set(out_of_window(sessions, BERLIN, 28, 42)) == {"s2"}
+
+
+def test_next_slots_keep_the_weekday_and_local_time(
+    client: TestClient,
+    clinic: Clinic,
+    front_desk: Headers,
+    clinician: Headers,
+    integration: Headers,
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, provider_id=clinic.provider_ids[1])
+    _book(client, front_desk, clinic, a, plan["id"], FIRST, provider=1)
+    found = client.get(f"/v1/treatment-plans/{plan['id']}/next-slots?limit=3", headers=integration)
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["window"]["earliest_date"] == (FIRST + timedelta(days=28)).isoformat()
+    best = body["slots"][0]
+    assert best["starts_at"] == f"{FIRST + timedelta(days=28)}T10:00:00+02:00"
+    assert best["provider_id"] == clinic.provider_ids[1]
+    assert len(body["slots"]) == 3
+    for slot in body["slots"]:
+        assert (
+            (FIRST + timedelta(days=28)).isoformat()
+            <= slot["starts_at"][:10]
+            <= (FIRST + timedelta(days=42)).isoformat()
+        )
+
+
+def test_a_whole_course_is_proposed_and_booked_at_once(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, sessions_planned=3)
+    path = f"/v1/treatment-plans/{plan['id']}/course-proposal"
+    proposed = client.post(path, json={"from": local(FIRST, "10:00")}, headers=front_desk)
+    assert proposed.status_code == 200, proposed.text
+    starts = [p["starts_at"] for p in proposed.json()["proposals"]]
+    assert starts == [
+        f"{FIRST}T10:00:00+01:00",
+        f"{FIRST + timedelta(days=28)}T10:00:00+02:00",
+        f"{FIRST + timedelta(days=56)}T10:00:00+02:00",
+    ]
+    assert client.get(f"/v1/sessions?client_id={a}", headers=front_desk).json()["items"] == []
+    booked = client.post(
+        path, json={"from": local(FIRST, "10:00"), "book": True}, headers=front_desk
+    )
+    assert booked.status_code == 201, booked.text
+    assert len(booked.json()["sessions"]) == 3
+    course = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()
+    assert [s["starts_at"] for s in course["sessions"]] == starts
+    assert course["next_window"] is None
+
+
+def test_an_infeasible_course_books_nothing(
+    client: TestClient, clinic: Clinic, admin: Headers, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, sessions_planned=2)
+    for provider_id in clinic.provider_ids:
+        away = {
+            "kind": "time_off",
+            "starts_at": local(FIRST + timedelta(days=20), "00:00"),
+            "ends_at": local(FIRST + timedelta(days=60), "00:00"),
+        }
+        assert (
+            client.post(
+                f"/v1/providers/{provider_id}/exceptions", json=away, headers=admin
+            ).status_code
+            == 201
+        )
+    refused = client.post(
+        f"/v1/treatment-plans/{plan['id']}/course-proposal",
+        json={"from": local(FIRST, "10:00"), "book": True},
+        headers=front_desk,
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/problems/course-not-feasible"
+    assert refused.json()["session_number"] == 2
+    assert client.get(f"/v1/sessions?client_id={a}", headers=front_desk).json()["items"] == []

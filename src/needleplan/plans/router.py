@@ -1,24 +1,37 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
 from needleplan.auth.roles import Role
+from needleplan.availability.slots import Slot
 from needleplan.deps import AnyCaller, DbDep, FrontDesk, SettingsDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
+from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.transaction import TransactionalRoute
-from needleplan.plans import service
-from needleplan.plans.problems import PlanTransitionNotAllowed
+from needleplan.plans import proposals, service
+from needleplan.plans.problems import (
+    IntervalViolation,
+    PlanFull,
+    PlanNotActive,
+    PlanTransitionNotAllowed,
+)
 from needleplan.plans.schemas import (
+    CourseProposal,
+    CourseProposalRequest,
+    NextSlots,
     PlanCancelled,
     PlanCreate,
     PlanPage,
     PlanRead,
     PlanStatus,
     PlanUpdate,
+    SlotRead,
 )
 from needleplan.problems import (
     NotFound,
@@ -26,7 +39,7 @@ from needleplan.problems import (
     PreconditionRequired,
     problem_responses,
 )
-from needleplan.sessions.problems import NotEligible
+from needleplan.sessions.problems import NotEligible, SlotTaken
 
 router = APIRouter(
     prefix="/treatment-plans", tags=["treatment-plans"], route_class=TransactionalRoute
@@ -109,3 +122,76 @@ async def cancel_treatment_plan(
     plan, booked = service.cancel_plan(db, caller, plan_id, if_match)
     tag_version(response, plan.version)
     return PlanCancelled(plan=service.plan_read(db, plan, private=False), booked_sessions=booked)
+
+
+def _slot_read(slot: Slot, zone: ZoneInfo, client_minutes: int) -> SlotRead:
+    return SlotRead(
+        starts_at=in_zone(slot.starts_at, zone),
+        ends_at=in_zone(slot.starts_at + timedelta(minutes=client_minutes), zone),
+        provider_id=slot.provider_id,
+        room_id=slot.room_id,
+    )
+
+
+@router.get(
+    "/{plan_id}/next-slots",
+    response_model=NextSlots,
+    responses=problem_responses(NotFound, PlanNotActive),
+)
+async def get_next_slots(
+    plan_id: str,
+    db: DbDep,
+    settings: SettingsDep,
+    _: AnyCaller,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many slots, best first.")] = 5,
+) -> NextSlots:
+    """Free slots for the plan's next session, inside its follow-up window.
+
+    Ranked: the plan's provider first (else the previous session's), then the previous
+    session's weekday and time of day, then the earliest. With no session yet: the next two
+    weeks.
+    """
+    plan = service.get_plan(db, plan_id)
+    found = proposals.next_slots(db, settings, plan, limit)
+    return NextSlots(
+        window=service.window_read(found.window, found.zone) if found.window else None,
+        slots=[_slot_read(s, found.zone, found.client_minutes) for s in found.slots],
+    )
+
+
+@router.post(
+    "/{plan_id}/course-proposal",
+    response_model=CourseProposal,
+    responses={
+        201: {"model": CourseProposal, "description": "Booked (`book: true`)"},
+        **problem_responses(
+            NotFound,
+            PlanNotActive,
+            PlanFull,
+            proposals.CourseNotFeasible,
+            IntervalViolation,
+            NotEligible,
+            SlotTaken,
+        ),
+    },
+)
+async def propose_course(
+    plan_id: str,
+    body: CourseProposalRequest,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: AnyCaller,
+    response: Response,
+) -> CourseProposal:
+    """Propose one slot per remaining session, each inside its window after the one before.
+
+    With `"book": true` every proposal is booked in one transaction, all or none (201).
+    """
+    plan = service.get_plan(db, plan_id, for_update=body.book)
+    slots, zone, minutes = proposals.propose_course(db, settings, plan, body.starts_from)
+    proposed = [_slot_read(s, zone, minutes) for s in slots]
+    if not body.book:
+        return CourseProposal(proposals=proposed)
+    booked = proposals.book_course(db, settings, caller, plan, slots)
+    response.status_code = 201
+    return CourseProposal(proposals=proposed, sessions=[s.id for s in booked])

@@ -1,0 +1,152 @@
+"""Proposals for a plan: the next session's best slots, and a whole course at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from needleplan.auth.service import Caller
+from needleplan.availability.service import MAX_RANGE, Search, search
+from needleplan.availability.slots import Slot
+from needleplan.config import Settings
+from needleplan.durations.quote import Intensity
+from needleplan.kit.time import utc_now
+from needleplan.models import TreatmentPlan, TreatmentSession
+from needleplan.plans import course
+from needleplan.plans.problems import PlanNotActive
+from needleplan.plans.ranking import rank
+from needleplan.plans.windows import Window, window_after
+from needleplan.problems import Problem
+from needleplan.sessions.schemas import SessionCreate
+from needleplan.sessions.service import create_session
+
+FIRST_SESSION_HORIZON = timedelta(days=14)
+
+
+class CourseNotFeasible(Problem):
+    status, slug, title = 409, "course-not-feasible", "No feasible course"
+    explanation = "No free slot was found for one of the remaining sessions inside its follow-up window. `session_number` names it."
+
+
+@dataclass(frozen=True)
+class Ranked:
+    window: Window | None
+    slots: list[Slot]
+    zone: ZoneInfo
+    client_minutes: int
+
+
+def _search_window(
+    db: Session,
+    settings: Settings,
+    plan: TreatmentPlan,
+    starts_from: datetime,
+    until: datetime,
+    previous: TreatmentSession | Slot | None,
+) -> tuple[list[Slot], ZoneInfo, int]:
+    now = utc_now()
+    starts_from = max(starts_from, now)
+    until = min(until, starts_from + MAX_RANGE)
+    if until <= starts_from:
+        return [], course.plan_zone(db, plan), 0
+    slots, zone, offsets = search(
+        db,
+        settings,
+        Search(
+            areas=list(plan.areas),
+            intensity=Intensity(plan.intensity),
+            numbing=plan.numbing,
+            starts_from=starts_from,
+            until=until,
+            location_id=plan.location_id,
+            client_id=plan.client_id,
+        ),
+    )
+    preferred = plan.provider_id or (previous.provider_id if previous is not None else None)
+    previous_start = previous.starts_at if previous is not None else None
+    ranked = rank(slots, zone, preferred_provider=preferred, previous_start=previous_start)
+    return ranked, zone, offsets.numbing + offsets.treatment
+
+
+def _require_open(plan: TreatmentPlan) -> None:
+    if plan.status != "active":
+        raise PlanNotActive(f"The plan is {plan.status}; it takes no bookings.")
+
+
+def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int) -> Ranked:
+    _require_open(plan)
+    counting = course.counting_sessions(db, plan.id)
+    zone = course.plan_zone(db, plan)
+    if len(counting) >= plan.sessions_planned:
+        return Ranked(None, [], zone, 0)
+    if not counting:
+        now = utc_now()
+        slots, zone, minutes = _search_window(
+            db, settings, plan, now, now + FIRST_SESSION_HORIZON, None
+        )
+        return Ranked(None, slots[:limit], zone, minutes)
+    previous = counting[-1]
+    window = window_after(
+        previous.starts_at, len(counting) + 1, zone, plan.min_interval_days, plan.max_interval_days
+    )
+    slots, zone, minutes = _search_window(
+        db, settings, plan, window.starts_at, window.ends_at, previous
+    )
+    return Ranked(window, slots[:limit], zone, minutes)
+
+
+def propose_course(
+    db: Session, settings: Settings, plan: TreatmentPlan, starts_from: datetime | None
+) -> tuple[list[Slot], ZoneInfo, int]:
+    """One slot per remaining session, each inside its window after the one before."""
+    _require_open(plan)
+    counting = course.counting_sessions(db, plan.id)
+    zone = course.plan_zone(db, plan)
+    previous: TreatmentSession | Slot | None = counting[-1] if counting else None
+    proposals: list[Slot] = []
+    minutes = 0
+    for number in range(len(counting) + 1, plan.sessions_planned + 1):
+        if previous is None:
+            begin = starts_from or utc_now()
+            slots, zone, minutes = _search_window(
+                db, settings, plan, begin, begin + FIRST_SESSION_HORIZON, None
+            )
+        else:
+            window = window_after(
+                previous.starts_at, number, zone, plan.min_interval_days, plan.max_interval_days
+            )
+            slots, zone, minutes = _search_window(
+                db, settings, plan, window.starts_at, window.ends_at, previous
+            )
+        if not slots:
+            raise CourseNotFeasible(
+                f"No free slot for session {number} of the plan.", session_number=number
+            )
+        previous = slots[0]
+        proposals.append(slots[0])
+    return proposals, zone, minutes
+
+
+def book_course(
+    db: Session, settings: Settings, caller: Caller, plan: TreatmentPlan, proposals: list[Slot]
+) -> list[TreatmentSession]:
+    """Book every proposal in the request's transaction: all of them, or (on any refusal) none."""
+    booked = []
+    for slot in proposals:
+        body = SessionCreate(
+            client_id=plan.client_id,
+            provider_id=slot.provider_id,
+            room_id=slot.room_id,
+            location_id=plan.location_id,
+            areas=list(plan.areas),
+            intensity=Intensity(plan.intensity),
+            numbing=plan.numbing,
+            starts_at=slot.starts_at,
+            plan_id=plan.id,
+        )
+        session, _, _ = create_session(db, settings, caller, body)
+        booked.append(session)
+    return booked
