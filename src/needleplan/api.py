@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from needleplan.auth.router import router as api_keys_router
 from needleplan.availability.router import router as availability_router
 from needleplan.clients.router import router as clients_router
+from needleplan.due.router import router as due_router
 from needleplan.durations.router import router as durations_router
 from needleplan.holds.router import router as holds_router
 from needleplan.locations.router import router as locations_router
@@ -45,6 +46,7 @@ for domain_router in (
     sessions_router,
     plans_router,
     availability_router,
+    due_router,
     holds_router,
     schedules_router,
     api_keys_router,

@@ -1,0 +1,149 @@
+"""The due list (issue 5 item 6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlmodel import update
+
+from needleplan.due.rules import add_months
+from needleplan.models import TreatmentPlan
+from tests.conftest import Headers, RollbackDatabase
+from tests.factories import booking, future_day, local, make_client, make_clinic
+
+
+def _due(client: TestClient, headers: Headers, within: int = 14) -> list[dict[str, Any]]:
+    response = client.get("/v1/due", params={"within_days": within}, headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def _plan(
+    client: TestClient, headers: Headers, location_id: str, client_id: str, **extra: Any
+) -> str:
+    body = {"client_id": client_id, "location_id": location_id, "areas": ["lips"], **extra}
+    response = client.post("/v1/treatment-plans", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    plan_id: str = response.json()["id"]
+    return plan_id
+
+
+def test_due_reasons(
+    client: TestClient,
+    admin: Headers,
+    front_desk: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    clinic = make_clinic(client, admin)
+    fresh, waiting, soon, booked = (
+        make_client(client, clinician, name=n) for n in ("Fay", "Wes", "Sol", "Bo")
+    )
+    fresh_plan = _plan(client, front_desk, clinic.location_id, fresh)  # no session at all: due now
+    waiting_plan = _plan(client, front_desk, clinic.location_id, waiting)
+    soon_plan = _plan(client, front_desk, clinic.location_id, soon)
+    booked_plan = _plan(client, front_desk, clinic.location_id, booked)
+    # Wes's first session is in 10 days: his next window opens in 38, beyond a 14-day horizon.
+    client.post(
+        "/v1/sessions",
+        json=booking(
+            clinic, waiting, local(future_day(10), "10:00"), areas=["lips"], plan_id=waiting_plan
+        ),
+        headers=front_desk,
+    )
+    # Sol had his first session; it was fulfilled 20 days ago, so the next window opens in 8 days.
+    first = client.post(
+        "/v1/sessions",
+        json=booking(
+            clinic, soon, local(future_day(1), "10:00"), areas=["lips"], plan_id=soon_plan
+        ),
+        headers=front_desk,
+    ).json()
+    client.post(f"/v1/sessions/{first['id']}/arrive", headers=front_desk)
+    client.post(f"/v1/sessions/{first['id']}/complete", headers=front_desk)
+    with database.transaction() as db:
+        from needleplan.models import TreatmentSession
+
+        twenty_days_ago = datetime.now(UTC) - timedelta(days=20)
+        db.exec(
+            update(TreatmentSession)
+            .where(TreatmentSession.id == first["id"])
+            .values(starts_at=twenty_days_ago)
+        )  # type: ignore[call-overload, arg-type]
+    # Bo's first session is booked in 2 days: his next unbooked session's window opens in 30.
+    client.post(
+        "/v1/sessions",
+        json=booking(
+            clinic, booked, local(future_day(2), "10:00"), areas=["lips"], plan_id=booked_plan
+        ),
+        headers=front_desk,
+    )
+    items = _due(client, front_desk)
+    reasons = {(i["plan_id"], i["reason"]) for i in items}
+    assert (fresh_plan, "next_session") in reasons
+    assert (soon_plan, "next_session") in reasons
+    assert all(i["plan_id"] not in (waiting_plan, booked_plan) for i in items)
+    soon_item = next(i for i in items if i["plan_id"] == soon_plan)
+    assert soon_item["window"]["session_number"] == 2
+    assert soon_item["client_id"] == soon
+    assert [i["due_date"] for i in items] == sorted(i["due_date"] for i in items)
+    assert {(i["plan_id"]) for i in _due(client, front_desk, within=60)} >= {
+        fresh_plan,
+        soon_plan,
+        waiting_plan,
+    }
+
+
+def test_needs_reschedule_and_maintenance(
+    client: TestClient,
+    admin: Headers,
+    front_desk: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    clinic = make_clinic(client, admin)
+    a, m = make_client(client, clinician, name="Ann"), make_client(client, clinician, name="Max")
+    plan = _plan(client, front_desk, clinic.location_id, a)
+    s1 = client.post(
+        "/v1/sessions",
+        json=booking(clinic, a, local(future_day(3), "10:00"), areas=["lips"], plan_id=plan),
+        headers=front_desk,
+    ).json()
+    s2 = client.post(
+        "/v1/sessions",
+        json=booking(clinic, a, local(future_day(33), "10:00"), areas=["lips"], plan_id=plan),
+        headers=front_desk,
+    ).json()
+    client.patch(
+        f"/v1/sessions/{s1['id']}",
+        json={"starts_at": local(future_day(20), "10:00")},
+        headers={**front_desk, "If-Match": '"1"'},
+    )
+    flagged = [i for i in _due(client, front_desk) if i["reason"] == "needs_reschedule"]
+    assert [(i["plan_id"], i["session_ids"]) for i in flagged] == [(plan, [s2["id"]])]
+    done = _plan(client, front_desk, clinic.location_id, m, sessions_planned=1)
+    with database.transaction() as db:
+        db.exec(
+            update(TreatmentPlan)
+            .where(TreatmentPlan.id == done)
+            .values(status="completed", completed_at=datetime.now(UTC) - timedelta(days=175))
+        )  # type: ignore[call-overload, arg-type]
+    maintenance = [i for i in _due(client, front_desk) if i["reason"] == "maintenance"]
+    assert [i["plan_id"] for i in maintenance] == [done]
+    assert client.get("/v1/due", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_the_due_list_is_not_for_integrations(client: TestClient, integration: Headers) -> None:
+    assert client.get("/v1/due", headers=integration).status_code == 403
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)), st.integers(0, 24))
+def test_add_months_stays_in_the_month(day: date, months: int) -> None:
+    later = add_months(day, months)
+    assert (later.year * 12 + later.month) - (day.year * 12 + day.month) == months
+    assert later.day == day.day or later.day < day.day
