@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +20,9 @@ from needleplan.config import Settings
 from needleplan.db import Database
 from needleplan.main import create_app
 from needleplan.migrations import migrate
+
+if TYPE_CHECKING:
+    from tests.live_server import LiveServer
 
 SERVER_URL_ENV = "NEEDLEPLAN_TEST_DATABASE_URL"
 
@@ -137,3 +141,19 @@ def front_desk(key_for: Callable[[Role], Headers]) -> Headers:
 @pytest.fixture
 def integration(key_for: Callable[[Role], Headers]) -> Headers:
     return key_for(Role.integration)
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A real ``needleplan serve`` process on its own fresh database, one per test module.
+
+    One worker by default. A module picks another count with ``LIVE_SERVER_WORKERS = 4``, or a
+    test with ``@pytest.mark.parametrize("live_server", [2], indirect=True)``.
+    """
+    from tests.live_server import running_server  # imports this module: keep it lazy
+
+    workers = int(getattr(request, "param", getattr(request.module, "LIVE_SERVER_WORKERS", 1)))
+    with running_server(tmp_path_factory.mktemp("live"), workers=workers) as server:
+        yield server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
@@ -14,6 +14,7 @@ from needleplan.auth.middleware import AuthenticationMiddleware
 from needleplan.config import Settings, get_settings
 from needleplan.db import Database
 from needleplan.kit.access_log import AccessLogMiddleware
+from needleplan.kit.http import refuse_nul_characters
 from needleplan.kit.openapi import build_openapi, operation_id
 from needleplan.migrations import head_revision
 from needleplan.ops.router import router as ops_router
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         favicon_url="/static-offline-docs/favicon.png",
+        dependencies=[Depends(refuse_nul_characters)],
     )
     app.state.settings = settings
     app.state.database = database

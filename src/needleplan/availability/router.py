@@ -22,7 +22,7 @@ def _area_codes(raw: list[str]) -> list[str]:
     if not codes:
         raise ValidationFailed(
             "Name at least one treatment area.",
-            [field_error("query", "areas", "required", "missing")],
+            [field_error("query", "areas", "required", "areas_required")],
         )
     return codes
 
@@ -33,8 +33,16 @@ async def get_availability(
     settings: SettingsDep,
     _: AnyCaller,
     areas: Annotated[
-        list[Annotated[str, Query(max_length=200)]],
+        list[
+            Annotated[
+                str,
+                Query(
+                    min_length=2, max_length=200, pattern=r"^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"
+                ),
+            ]
+        ],
         Query(
+            min_length=1,
             max_length=20,
             description="Area codes, comma-separated (`areas=full_face,neck`) or repeated.",
             examples=["full_face,neck"],

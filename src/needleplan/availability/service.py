@@ -57,7 +57,7 @@ def resolve_location(db: Session, location_id: str | None, room_id: str | None) 
         return found
     locations = db.exec(select(Location).limit(2)).all()
     if len(locations) != 1:
-        raise _query_error("location_id", "Name the location to search.", "missing")
+        raise _query_error("location_id", "Name the location to search.", "location_required")
     return locations[0]
 
 
@@ -95,7 +95,18 @@ def search(db: Session, settings: Settings, query: Search) -> tuple[list[Slot], 
         *(r.id for r in rooms),
         *([query.client_id] if query.client_id else []),
     ]
-    busy = repository.busy(db, resources, query.starts_from, span_end, utc_now())
+    busy = repository.busy(
+        db,
+        resources,
+        query.starts_from,
+        span_end,
+        utc_now(),
+        useless_gap_minutes={
+            "provider": offsets.treatment,
+            "room": offsets.total,
+            "client": offsets.client_minutes,
+        },
+    )
     first_day = local_date(query.starts_from, zone)
     last_day = local_date(span_end, zone)
     providers = {

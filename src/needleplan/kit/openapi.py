@@ -10,7 +10,6 @@ from fastapi.routing import APIRoute
 
 from needleplan.problems import PROBLEM_MEDIA_TYPE
 
-
 IDEMPOTENCY_KEY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -19,8 +18,27 @@ IDEMPOTENCY_KEY_PARAMETER = {
         "Send the same key again to get the first answer replayed instead of acting twice "
         "(kept 24 hours, per API key). The same key with another body is refused with 422."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    # Visible ASCII (kit.idempotency.check_key); HTTP strips surrounding spaces from a header.
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$",
+    },
 }
+
+
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    """Path and query text never holds NUL (kit.http.refuse_nul_characters)."""
+    if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(schema):
+        schema["pattern"] = NO_NUL_PATTERN
+    for branch in schema.get("anyOf", []):
+        _document_no_nul(branch)
+    if isinstance(schema.get("items"), dict):
+        _document_no_nul(schema["items"])
 
 
 def operation_id(route: APIRoute) -> str:
@@ -54,6 +72,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation.pop("description", None)
             if path.startswith("/v1"):
                 operation["security"] = [{"bearerAuth": []}]
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("path", "query"):
+                    _document_no_nul(parameter.get("schema", {}))
             if path.startswith("/v1") and method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
             for status, response in operation.get("responses", {}).items():

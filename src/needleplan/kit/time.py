@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 # The easternmost zone on Earth: a date that is "today" anywhere is at most today here.
 _LATEST_ZONE = timezone(timedelta(hours=14))
@@ -33,7 +35,31 @@ def check_instant(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def is_timestamp(value: Any) -> bool:
+    """A number, or a string holding one: pydantic's lax mode would read it as a Unix timestamp
+    (``0`` is 1970-01-01), but the API speaks RFC 3339 dates and date-times only."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) or (
+        isinstance(value, str) and bool(_NUMBER.fullmatch(value))
+    )
+
+
+def reject_timestamp(value: Any) -> Any:
+    if is_timestamp(value):
+        raise PydanticCustomError(
+            "datetime_type", "Input should be an RFC 3339 date or date-time, not a number"
+        )
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(reject_timestamp), AfterValidator(check_instant)]
+
+LocalDate = Annotated[date, BeforeValidator(reject_timestamp)]
+"""A calendar date written YYYY-MM-DD (a query value ``0`` is refused, not read as 1970-01-01)."""
 
 
 def _to_utc(value: datetime) -> datetime:

@@ -22,9 +22,27 @@ from needleplan.providers.schemas import (
     ProviderPage,
     ProviderRead,
     ProviderUpdate,
+    WorkingInterval,
+    WorkingIntervalRead,
     WorkingPlan,
     WorkingPlanRead,
 )
+
+
+def _plan_read(provider_id: str, intervals: list[WorkingInterval]) -> WorkingPlanRead:
+    return WorkingPlanRead(
+        provider_id=provider_id,
+        intervals=[
+            WorkingIntervalRead(
+                location_id=i.location_id,
+                weekday=i.weekday,
+                start_time=i.start_time.strftime("%H:%M"),
+                end_time=i.end_time.strftime("%H:%M"),
+            )
+            for i in intervals
+        ],
+    )
+
 
 router = APIRouter(prefix="/providers", tags=["providers"], route_class=TransactionalRoute)
 
@@ -94,7 +112,7 @@ async def get_working_plan(provider_id: str, db: DbDep, _: AnyCaller) -> Working
     Each interval is local wall time at its location, per weekday.
     """
     intervals = service.get_working_plan(db, provider_id)
-    return WorkingPlanRead(provider_id=provider_id, intervals=intervals)
+    return _plan_read(provider_id, intervals)
 
 
 @router.put(
@@ -110,7 +128,7 @@ async def replace_working_plan(
     Send every interval of the week: intervals of one weekday may touch but not overlap.
     """
     intervals = service.replace_working_plan(db, caller, provider_id, body)
-    return WorkingPlanRead(provider_id=provider_id, intervals=intervals)
+    return _plan_read(provider_id, intervals)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from needleplan.kit.models import RequestModel, ResponseModel, omitted
 from needleplan.kit.time import Instant, UtcInstant
@@ -52,7 +52,14 @@ WallTime = Annotated[
     time,
     AfterValidator(_wall_time),
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
-    Field(examples=["09:00"]),
+    # Local wall time without an offset; OpenAPI's "format: time" would demand one.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$",
+            "examples": ["09:00"],
+        }
+    ),
 ]
 
 
@@ -103,9 +110,16 @@ class WorkingPlan(RequestModel):
     )
 
 
+class WorkingIntervalRead(ResponseModel):
+    location_id: str
+    weekday: Weekday
+    start_time: str = Field(examples=["09:00"], description="Local wall time, HH:MM.")
+    end_time: str = Field(examples=["17:00"], description="Local wall time, HH:MM.")
+
+
 class WorkingPlanRead(ResponseModel):
     provider_id: str
-    intervals: list[WorkingInterval]
+    intervals: list[WorkingIntervalRead]
 
 
 class ExceptionKind(StrEnum):

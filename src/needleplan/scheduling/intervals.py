@@ -34,19 +34,24 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 def subtract(base: Iterable[Interval], removed: Iterable[Interval]) -> list[Interval]:
-    """``base`` minus every interval of ``removed`` (both may be unsorted and overlapping)."""
+    """``base`` minus every interval of ``removed`` (both may be unsorted and overlapping).
+
+    One sweep over both sorted lists: linear in their lengths.
+    """
     result: list[Interval] = []
     cuts = merge(removed)
+    first_cut = 0
     for piece in merge(base):
+        while first_cut < len(cuts) and cuts[first_cut].end <= piece.start:
+            first_cut += 1
         start = piece.start
-        for cut in cuts:
-            if cut.end <= start or cut.start >= piece.end:
-                continue
+        index = first_cut
+        while index < len(cuts) and cuts[index].start < piece.end:
+            cut = cuts[index]
             if cut.start > start:
                 result.append(Interval(start, cut.start))
             start = max(start, cut.end)
-            if start >= piece.end:
-                break
+            index += 1
         if start < piece.end:
             result.append(Interval(start, piece.end))
     return result

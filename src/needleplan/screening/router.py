@@ -10,7 +10,7 @@ from needleplan.deps import Admin, AnyCaller, Clinician, DbDep, FrontDesk, Setti
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.time import latest_today
+from needleplan.kit.time import LocalDate, latest_today
 from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import (
     AlreadyExists,
@@ -182,7 +182,7 @@ async def get_eligibility(
     settings: SettingsDep,
     caller: AnyCaller,
     on: Annotated[
-        date | None,
+        LocalDate | None,
         Query(description="The date asked (YYYY-MM-DD); default: today."),
     ] = None,
 ) -> EligibilityRead | EligibilityStatusRead:

@@ -13,7 +13,7 @@ from needleplan.deps import AnyCaller, Clinician, DbDep, FrontDesk, SettingsDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.time import Instant
+from needleplan.kit.time import Instant, LocalDate
 from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import (
     NotFound,
@@ -263,7 +263,7 @@ async def mark_session_entered_in_error(
 
 
 DateQuery = Annotated[
-    date, Query(description="The local date (YYYY-MM-DD) in the location's zone.")
+    LocalDate, Query(description="The local date (YYYY-MM-DD) in the location's zone.")
 ]
 
 

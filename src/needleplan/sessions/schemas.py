@@ -63,7 +63,7 @@ class CancelRequest(RequestModel):
     reason: str = Field(min_length=1, max_length=2000, examples=["Client called: flu."])
 
 
-class SegmentRead(ResponseModel):
+class SessionSegmentRead(ResponseModel):
     kind: SegmentKind
     starts_at: datetime
     ends_at: datetime
@@ -93,7 +93,7 @@ class SessionRead(ResponseModel):
     ends_at: datetime = Field(description="When the client leaves: the end of the treatment.")
     status: SessionStatus
     version: int
-    segments: list[SegmentRead]
+    segments: list[SessionSegmentRead]
     screening_due: bool = Field(
         description="No screening valid on the session's date yet: screen the client before treating."
     )

@@ -375,7 +375,11 @@ def provider_zone(db: Session, provider_id: str, location_id: str | None) -> Zon
     if location_id is None:
         raise ValidationFailed(
             "The provider has no working plan; name the location whose day to show.",
-            [field_error("query", "location_id", "Required for this provider.", "missing")],
+            [
+                field_error(
+                    "query", "location_id", "Required for this provider.", "location_required"
+                )
+            ],
         )
     location = db.get(Location, location_id)
     if location is None:

@@ -19,8 +19,8 @@ from needleplan.sessions.schemas import (
     HoldRead,
     HoldStatus,
     RescheduleWindow,
-    SegmentRead,
     SessionRead,
+    SessionSegmentRead,
 )
 
 
@@ -33,7 +33,7 @@ def session_read(
     ):
         start = session.starts_at + timedelta(minutes=segment.offset_minutes)
         segments.append(
-            SegmentRead(
+            SessionSegmentRead(
                 kind=segment.kind,
                 starts_at=in_zone(start, zone),
                 ends_at=in_zone(start + timedelta(minutes=segment.minutes), zone),

@@ -1,0 +1,248 @@
+"""Availability and whole-course proposal speed on a busy calendar (issue 5, PERFORMANCE.md).
+
+Builds a clinic with 20 providers, 24 rooms and about 10,000 booked sessions over 30 days,
+then times, in-process (service layer and database, no HTTP):
+
+- an availability search over all 20 providers for 30 days (target: p50 <= 25 ms);
+- a whole-course proposal for a 6-session plan (target: p50 <= 10 ms).
+
+It prints figures; it asserts nothing. Run:
+
+    .venv/bin/python bench/calendar_bench.py [--db sqlite|postgres] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as wall
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, insert, text
+
+from needleplan.availability.service import Search, search
+from needleplan.config import Settings
+from needleplan.db import Database
+from needleplan.durations.quote import Intensity
+from needleplan.kit.ids import new_id
+from needleplan.kit.localtime import local_instant
+from needleplan.migrations import migrate
+from needleplan.models import (
+    BusyBlock,
+    Client,
+    Location,
+    Provider,
+    Room,
+    Screening,
+    TreatmentPlan,
+    TreatmentSession,
+    WorkingInterval,
+)
+from needleplan.plans.proposals import propose_course
+
+ZONE = ZoneInfo("Europe/Berlin")
+PROVIDERS, ROOMS, CLIENTS, DAYS, PER_DAY = 20, 24, 500, 30, 17
+CADENCE = 40  # minutes between starts; each session is lips + neck, light: 30 min + 10 turnover
+
+
+def _database(kind: str) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp()}/calendar.db", None
+    admin = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    name = f"needleplan_bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def _drop(name: str | None) -> None:
+    if name is None:
+        return
+    engine = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _seed(database: Database, first_day: date) -> dict[str, object]:
+    now = datetime.now(UTC)
+    location = Location(id=new_id(), name="Busy", time_zone=ZONE.key)
+    providers = [
+        Provider(id=new_id(), name=f"P{i:02d}", profession="nurse") for i in range(PROVIDERS)
+    ]
+    rooms = [Room(id=new_id(), location_id=location.id, name=f"Room {i:02d}") for i in range(ROOMS)]
+    clients = [
+        Client(
+            id=new_id(),
+            first_name=f"C{i}",
+            last_name="Bench",
+            date_of_birth=date(1990, 1, 1),
+            email=f"c{i}@example.org",
+        )
+        for i in range(CLIENTS)
+    ]
+    with database.transaction() as db:
+        db.add(location)
+        db.add_all(providers)
+        db.add_all(rooms)
+        db.add_all(clients)
+        db.flush()
+        db.add_all(
+            WorkingInterval(
+                provider_id=p.id,
+                location_id=location.id,
+                weekday=d,
+                start_time=wall(8),
+                end_time=wall(20),
+            )
+            for p in providers
+            for d in range(1, 8)
+        )
+        db.add_all(
+            Screening(client_id=c.id, screened_on=now.date(), conditions=[]) for c in clients
+        )
+    sessions, blocks = [], []
+    for day_index in range(DAYS):
+        day = first_day + timedelta(days=day_index)
+        for slot in range(PER_DAY):
+            start = local_instant(day, wall(8), ZONE) + timedelta(minutes=slot * CADENCE)
+            for p_index, provider in enumerate(providers):
+                session_id = new_id()
+                client = clients[(slot * PROVIDERS + p_index + day_index) % CLIENTS]
+                room = rooms[p_index]
+                sessions.append(
+                    {
+                        "id": session_id,
+                        "client_id": client.id,
+                        "provider_id": provider.id,
+                        "room_id": room.id,
+                        "location_id": location.id,
+                        "areas": ["lips", "neck"],
+                        "intensity": "light",
+                        "numbing": False,
+                        "numbing_minutes": 0,
+                        "treatment_minutes": 30,
+                        "turnover_minutes": 10,
+                        "starts_at": start,
+                        "ends_at": start + timedelta(minutes=30),
+                        "status": "booked",
+                        "version": 1,
+                        "created_at": now,
+                        "needs_reschedule": False,
+                    }
+                )
+                for kind, resource, minutes in (
+                    ("client", client.id, 30),
+                    ("provider", provider.id, 30),
+                    ("room", room.id, 40),
+                ):
+                    blocks.append(
+                        {
+                            "id": new_id(),
+                            "resource_kind": kind,
+                            "resource_id": resource,
+                            "starts_at": start,
+                            "ends_at": start + timedelta(minutes=minutes),
+                            "session_id": session_id,
+                        }
+                    )
+    with database.transaction() as db:
+        db.execute(insert(TreatmentSession), sessions)
+        db.execute(insert(BusyBlock), blocks)
+    with database.transaction() as db:
+        plan = TreatmentPlan(
+            client_id=clients[0].id,
+            location_id=location.id,
+            areas=["full_face"],
+            intensity="standard",
+            numbing=True,
+            sessions_planned=6,
+            min_interval_days=28,
+            max_interval_days=42,
+            status="active",
+        )
+        db.add(plan)
+    return {"location": location.id, "plan": plan.id, "sessions": len(sessions)}
+
+
+def _time(runs: int, action: object) -> list[float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()  # type: ignore[operator]
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _report(name: str, timings: list[float], target: float) -> None:
+    ordered = sorted(timings)
+    p50 = statistics.median(ordered)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    print(
+        f"{name:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   target p50 <= {target:g} ms ({p50 / target:.2f}x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    url, pg_name = _database(args.db)
+    try:
+        database = Database(url)
+        migrate(database)
+        settings = Settings(database_url=url)
+        first_day = datetime.now(ZONE).date() + timedelta(days=2)
+        seeded = _seed(database, first_day)
+        start = local_instant(first_day, wall(0), ZONE)
+        query = Search(
+            areas=["full_face"],
+            intensity=Intensity.standard,
+            numbing=True,
+            starts_from=start,
+            until=start + timedelta(days=DAYS),
+            location_id=str(seeded["location"]),
+        )
+        found: list[int] = []
+
+        def availability() -> None:
+            with database.transaction(write=False) as db:
+                found.append(len(search(db, settings, query)[0]))
+
+        # The course starts near the end of the busy month and runs on past it.
+        course_from = start + timedelta(days=DAYS - 5)
+
+        def course() -> None:
+            with database.transaction(write=False) as db:
+                plan = db.get(TreatmentPlan, seeded["plan"])
+                assert plan is not None
+                propose_course(db, settings, plan, course_from)
+
+        print(f"$ {' '.join([sys.executable, *sys.argv])}")
+        print(
+            f"{args.db}: {PROVIDERS} providers, {ROOMS} rooms, {seeded['sessions']} sessions over {DAYS} days"
+        )
+        availability()
+        course()
+        _report("availability, 20 providers x 30 days", _time(args.runs, availability), 25)
+        print(f"{'':<44} ({found[-1]} free slots found)")
+        _report("course proposal, 6 sessions", _time(args.runs, course), 10)
+        database.dispose()
+    finally:
+        _drop(pg_name)
+
+
+if __name__ == "__main__":
+    main()
