@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, insert, text
 
 from needleplan.availability.service import Search, search
+from needleplan.availability.slots import expand
 from needleplan.config import Settings
 from needleplan.db import Database
 from needleplan.durations.quote import Intensity
@@ -219,7 +220,8 @@ def main() -> None:
 
         def availability() -> None:
             with database.transaction(write=False) as db:
-                found.append(len(search(db, settings, query)[0]))
+                runs = search(db, settings, query)[0]
+                found.append(len(expand(runs, settings.slot_grid_minutes)))
 
         # The course starts near the end of the busy month and runs on past it.
         course_from = start + timedelta(days=DAYS - 5)

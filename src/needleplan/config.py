@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     turnover_minutes: int = Field(default=10, ge=0, le=120)
     duration_rounding_minutes: int = Field(default=5, ge=1, le=60)
     slot_grid_minutes: int = Field(default=5, ge=1, le=60)
+    # The grid divides an hour, so stepping in UTC stays on the local grid across DST.
     minimum_notice_minutes: int = Field(default=0, ge=0, le=60 * 24 * 30)
     hold_minutes: int = Field(default=5, ge=1, le=60)
     plan_min_interval_days: int = Field(default=28, ge=1, le=365)
@@ -41,6 +42,15 @@ class Settings(BaseSettings):
         # A comma-separated list reads better in an environment variable than JSON.
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("slot_grid_minutes")
+    @classmethod
+    def _grid_divides_an_hour(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError(
+                "the slot grid must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)"
+            )
         return value
 
     @field_validator("log_level", mode="before")

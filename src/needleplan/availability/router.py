@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 
 from needleplan.availability import service
 from needleplan.availability.schemas import Availability, AvailableSlot
+from needleplan.availability.slots import expand
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.durations.quote import Intensity
 from needleplan.kit.localtime import in_zone
@@ -67,7 +68,7 @@ async def get_availability(
     """
     codes = _area_codes(areas)
     location = service.resolve_location(db, location_id, room_id)
-    slots, zone, offsets = service.search(
+    runs, zone, offsets = service.search(
         db,
         settings,
         service.Search(
@@ -91,6 +92,6 @@ async def get_availability(
                 provider_id=s.provider_id,
                 room_id=s.room_id,
             )
-            for s in slots
+            for s in expand(runs, settings.slot_grid_minutes)
         ],
     )

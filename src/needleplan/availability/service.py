@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from needleplan.availability import repository
-from needleplan.availability.slots import Offsets, RoomFree, Slot, find_slots
+from needleplan.availability.slots import Offsets, RoomFree, SlotRun, find_runs
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
 from needleplan.durations.service import quote_for_codes
@@ -61,7 +61,9 @@ def resolve_location(db: Session, location_id: str | None, room_id: str | None) 
     return locations[0]
 
 
-def search(db: Session, settings: Settings, query: Search) -> tuple[list[Slot], ZoneInfo, Offsets]:
+def search(
+    db: Session, settings: Settings, query: Search
+) -> tuple[list[SlotRun], ZoneInfo, Offsets]:
     """Every start in [from, to) at which the booking would succeed right now."""
     if query.until <= query.starts_from:
         raise _query_error("to", "`to` must be after `from`.", "range")
@@ -125,7 +127,7 @@ def search(db: Session, settings: Settings, query: Search) -> tuple[list[Slot], 
     whole = [Interval(query.starts_from, span_end)]
     room_free = [RoomFree(r.id, r.name, subtract(whole, busy.get(r.id, []))) for r in rooms]
     client_free = subtract(whole, busy.get(query.client_id, [])) if query.client_id else None
-    slots = find_slots(
+    runs = find_runs(
         providers=providers,
         rooms=room_free,
         offsets=offsets,
@@ -135,4 +137,4 @@ def search(db: Session, settings: Settings, query: Search) -> tuple[list[Slot], 
         grid=settings.slot_grid_minutes,
         client_free=client_free,
     )
-    return slots, zone, offsets
+    return runs, zone, offsets

@@ -10,7 +10,6 @@ number of intervals, not in grid points times sessions.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,17 +84,7 @@ def intersect(a: Sequence[StartRange], b: Sequence[StartRange]) -> list[StartRan
     return result
 
 
-def _union(ranges: Sequence[StartRange]) -> list[StartRange]:
-    merged: list[StartRange] = []
-    for current in sorted(ranges):
-        if merged and current.first <= merged[-1].last:
-            merged[-1] = StartRange(merged[-1].first, max(merged[-1].last, current.last))
-        else:
-            merged.append(current)
-    return merged
-
-
-def _align_up(instant: datetime, zone: ZoneInfo, grid: int) -> datetime:
+def align_up(instant: datetime, zone: ZoneInfo, grid: int) -> datetime:
     """The first instant at or after ``instant`` on the local grid (whole minutes, local
     minute-of-day divisible by ``grid``)."""
     whole = instant.replace(second=0, microsecond=0)
@@ -106,15 +95,89 @@ def _align_up(instant: datetime, zone: ZoneInfo, grid: int) -> datetime:
     return whole + timedelta(minutes=(-local_minutes) % grid)
 
 
-def grid_points(span: StartRange, zone: ZoneInfo, grid: int) -> Iterator[datetime]:
-    step = timedelta(minutes=grid)
-    point = _align_up(span.first, zone, grid)
-    while point <= span.last:
-        yield point
-        following = point + step
-        # A DST change can put the next step off the local grid when grid does not divide it.
-        aligned = _align_up(following, zone, grid)
-        point = aligned if aligned != following else following
+@dataclass(frozen=True, order=True)
+class SlotRun:
+    """Starts every ``grid`` minutes from ``first`` to ``last`` (both on the grid), all with the
+    same provider and room. Because the grid divides an hour, stepping in UTC stays on the
+    local grid across a DST change."""
+
+    first: datetime
+    last: datetime
+    provider_id: str
+    room_id: str
+
+    def starts(self, grid: int) -> Iterator[datetime]:
+        step = timedelta(minutes=grid)
+        point = self.first
+        while point <= self.last:
+            yield point
+            point += step
+
+
+def _aligned(span: StartRange, zone: ZoneInfo, grid: int) -> StartRange | None:
+    first = align_up(span.first, zone, grid)
+    if first > span.last:
+        return None
+    steps = (span.last - first) // timedelta(minutes=grid)
+    return StartRange(first, first + steps * timedelta(minutes=grid))
+
+
+def _without(ranges: Sequence[StartRange], taken: Sequence[StartRange]) -> list[StartRange]:
+    """Closed ranges minus closed ranges (both sorted and disjoint)."""
+    tick = timedelta(microseconds=1)
+    result: list[StartRange] = []
+    index = 0
+    for current in ranges:
+        first = current.first
+        while index < len(taken) and taken[index].last < first:
+            index += 1
+        probe = index
+        while probe < len(taken) and taken[probe].first <= current.last:
+            if taken[probe].first > first:
+                result.append(StartRange(first, taken[probe].first - tick))
+            first = max(first, taken[probe].last + tick)
+            probe += 1
+        if first <= current.last:
+            result.append(StartRange(first, current.last))
+    return result
+
+
+def find_runs(
+    *,
+    providers: Mapping[str, Sequence[Interval]],
+    rooms: Sequence[RoomFree],
+    offsets: Offsets,
+    earliest: datetime,
+    latest: datetime,
+    zone: ZoneInfo,
+    grid: int,
+    client_free: Sequence[Interval] | None = None,
+) -> list[SlotRun]:
+    """Every (start, provider) with earliest <= start < latest where a booking would succeed,
+    as runs of starts, each with the first free room by name. ``providers`` maps each provider
+    to their free time (working time minus busy time); rooms and the client likewise."""
+    bounds = [StartRange(earliest, latest - timedelta(microseconds=1))]
+    if client_free is not None:
+        bounds = intersect(bounds, starts_within(client_free, 0, offsets.client_minutes))
+    ordered_rooms = sorted(rooms, key=lambda r: (r.name, r.room_id))
+    room_ranges = [
+        intersect(bounds, starts_within(room.free, 0, offsets.total)) for room in ordered_rooms
+    ]
+    runs: list[SlotRun] = []
+    for provider_id in sorted(providers):
+        left = intersect(
+            bounds, starts_within(providers[provider_id], offsets.numbing, offsets.treatment)
+        )
+        for room, ranges in zip(ordered_rooms, room_ranges, strict=True):
+            if not left:
+                break
+            taken = intersect(left, ranges)
+            for span in taken:
+                aligned = _aligned(span, zone, grid)
+                if aligned is not None:
+                    runs.append(SlotRun(aligned.first, aligned.last, provider_id, room.room_id))
+            left = _without(left, taken)
+    return runs
 
 
 def find_slots(
@@ -128,40 +191,23 @@ def find_slots(
     grid: int,
     client_free: Sequence[Interval] | None = None,
 ) -> list[Slot]:
-    """Every (start, provider) with earliest <= start < latest where a booking would succeed,
-    with the first free room by name. ``providers`` maps each provider to their free time
-    (working time minus busy time); rooms and the client likewise."""
-    bounds = [StartRange(earliest, latest - timedelta(microseconds=1))]
-    if client_free is not None:
-        bounds = intersect(bounds, starts_within(client_free, 0, offsets.client_minutes))
-    ordered_rooms = sorted(rooms, key=lambda r: (r.name, r.room_id))
-    room_ranges = [
-        intersect(bounds, starts_within(room.free, 0, offsets.total)) for room in ordered_rooms
+    """Every slot of ``find_runs``, one per start and provider, in start order."""
+    runs = find_runs(
+        providers=providers,
+        rooms=rooms,
+        offsets=offsets,
+        earliest=earliest,
+        latest=latest,
+        zone=zone,
+        grid=grid,
+        client_free=client_free,
+    )
+    return expand(runs, grid)
+
+
+def expand(runs: Sequence[SlotRun], grid: int) -> list[Slot]:
+    slots = [
+        Slot(start, run.provider_id, run.room_id) for run in runs for start in run.starts(grid)
     ]
-    any_room = _union([r for ranges in room_ranges for r in ranges])
-    room_firsts = [[r.first for r in ranges] for ranges in room_ranges]
-    slots: list[Slot] = []
-    for provider_id in sorted(providers):
-        possible = intersect(
-            starts_within(providers[provider_id], offsets.numbing, offsets.treatment), any_room
-        )
-        for span in possible:
-            for start in grid_points(span, zone, grid):
-                room_id = _first_room(start, ordered_rooms, room_ranges, room_firsts)
-                if room_id is not None:
-                    slots.append(Slot(start, provider_id, room_id))
     slots.sort()
     return slots
-
-
-def _first_room(
-    start: datetime,
-    rooms: Sequence[RoomFree],
-    room_ranges: Sequence[Sequence[StartRange]],
-    room_firsts: Sequence[Sequence[datetime]],
-) -> str | None:
-    for room, ranges, firsts in zip(rooms, room_ranges, room_firsts, strict=True):
-        index = bisect.bisect_right(firsts, start) - 1
-        if index >= 0 and ranges[index].last >= start:
-            return room.room_id
-    return None

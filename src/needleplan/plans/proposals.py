@@ -17,7 +17,7 @@ from needleplan.kit.time import utc_now
 from needleplan.models import TreatmentPlan, TreatmentSession
 from needleplan.plans import course
 from needleplan.plans.problems import PlanNotActive
-from needleplan.plans.ranking import rank
+from needleplan.plans.ranking import Ranking, top
 from needleplan.plans.windows import Window, window_after
 from needleplan.problems import Problem
 from needleplan.sessions.schemas import SessionCreate
@@ -46,13 +46,14 @@ def _search_window(
     starts_from: datetime,
     until: datetime,
     previous: TreatmentSession | Slot | None,
+    limit: int,
 ) -> tuple[list[Slot], ZoneInfo, int]:
     now = utc_now()
     starts_from = max(starts_from, now)
     until = min(until, starts_from + MAX_RANGE)
     if until <= starts_from:
         return [], course.plan_zone(db, plan), 0
-    slots, zone, offsets = search(
+    runs, zone, offsets = search(
         db,
         settings,
         Search(
@@ -67,8 +68,9 @@ def _search_window(
     )
     preferred = plan.provider_id or (previous.provider_id if previous is not None else None)
     previous_start = previous.starts_at if previous is not None else None
-    ranked = rank(slots, zone, preferred_provider=preferred, previous_start=previous_start)
-    return ranked, zone, offsets.numbing + offsets.treatment
+    ranking = Ranking(zone, preferred_provider=preferred, previous_start=previous_start)
+    best = top(runs, settings.slot_grid_minutes, ranking, limit)
+    return best, zone, offsets.numbing + offsets.treatment
 
 
 def _require_open(plan: TreatmentPlan) -> None:
@@ -85,17 +87,17 @@ def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int)
     if not counting:
         now = utc_now()
         slots, zone, minutes = _search_window(
-            db, settings, plan, now, now + FIRST_SESSION_HORIZON, None
+            db, settings, plan, now, now + FIRST_SESSION_HORIZON, None, limit
         )
-        return Ranked(None, slots[:limit], zone, minutes)
+        return Ranked(None, slots, zone, minutes)
     previous = counting[-1]
     window = window_after(
         previous.starts_at, len(counting) + 1, zone, plan.min_interval_days, plan.max_interval_days
     )
     slots, zone, minutes = _search_window(
-        db, settings, plan, window.starts_at, window.ends_at, previous
+        db, settings, plan, window.starts_at, window.ends_at, previous, limit
     )
-    return Ranked(window, slots[:limit], zone, minutes)
+    return Ranked(window, slots, zone, minutes)
 
 
 def propose_course(
@@ -112,14 +114,14 @@ def propose_course(
         if previous is None:
             begin = starts_from or utc_now()
             slots, zone, minutes = _search_window(
-                db, settings, plan, begin, begin + FIRST_SESSION_HORIZON, None
+                db, settings, plan, begin, begin + FIRST_SESSION_HORIZON, None, 1
             )
         else:
             window = window_after(
                 previous.starts_at, number, zone, plan.min_interval_days, plan.max_interval_days
             )
             slots, zone, minutes = _search_window(
-                db, settings, plan, window.starts_at, window.ends_at, previous
+                db, settings, plan, window.starts_at, window.ends_at, previous, 1
             )
         if not slots:
             raise CourseNotFeasible(
