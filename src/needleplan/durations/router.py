@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.durations import service
 from needleplan.durations.schemas import DurationQuoteRead, DurationQuoteRequest, SegmentRead
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import TransactionalRoute, reads_only
 
 router = APIRouter(
     prefix="/duration-quotes", tags=["duration-quotes"], route_class=TransactionalRoute
@@ -13,6 +13,7 @@ router = APIRouter(
 
 
 @router.post("", response_model=DurationQuoteRead)
+@reads_only
 async def quote_duration(
     body: DurationQuoteRequest, db: DbDep, settings: SettingsDep, _: AnyCaller
 ) -> DurationQuoteRead:

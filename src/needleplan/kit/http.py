@@ -20,12 +20,13 @@ def tag_version(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-def refuse_nul_characters(request: Request) -> None:
+async def refuse_nul_characters(request: Request) -> None:
     """An app-wide dependency: no path or query value may hold NUL (U+0000).
 
     PostgreSQL cannot store or even compare text holding it, so ``GET /v1/clients/%00`` would
     fail inside the database; it is refused up front, on every database alike, as the OpenAPI
-    document says (kit.openapi). Bodies are checked by ``RequestModel``.
+    document says (kit.openapi). Bodies are checked by ``RequestModel``. ``async`` so that it
+    runs on the event loop, not in the threadpool.
     """
     detail, code = "Text cannot contain the NUL character (U+0000).", "string_pattern_mismatch"
     errors: list[FieldError] = [

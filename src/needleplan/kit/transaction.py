@@ -9,7 +9,7 @@ same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,14 @@ from needleplan.problems import Problem, render_client_error
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: EndpointT) -> EndpointT:
+    """Mark a POST endpoint that changes nothing (a computation such as a duration quote): it
+    runs in a read transaction, so on SQLite it neither takes the write lock nor waits for it."""
+    endpoint.__needleplan_reads_only__ = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 class TransactionalRoute(APIRoute):
@@ -32,17 +40,26 @@ class TransactionalRoute(APIRoute):
             database: Database = request.app.state.database
             key = request.headers.get("idempotency-key")
             caller = getattr(request.state, "caller", None)
-            write = request.method not in READ_METHODS
+            idempotent = (
+                key is not None
+                and request.method == "POST"
+                and caller is not None
+                and caller.key_id is not None
+            )
+            # An idempotent request stores its answer, so it writes even when its endpoint
+            # only reads.
+            write = idempotent or (
+                request.method not in READ_METHODS
+                and not getattr(self.endpoint, "__needleplan_reads_only__", False)
+            )
             async with database.writer_turn(write=write):
-                if (
-                    key is None
-                    or request.method != "POST"
-                    or caller is None
-                    or caller.key_id is None
-                ):
+                if not idempotent:
                     with database.transaction(write=write) as db:
                         request.state.db = db
                         return await endpoint_handler(request)
+                assert key is not None
+                assert caller is not None
+                assert caller.key_id is not None
                 return await _handle_idempotent(
                     request, database, endpoint_handler, caller.key_id, key
                 )

@@ -205,18 +205,25 @@ def place(
     A session being moved (``moving``) and a hold being converted (``releasing_hold_id``) give
     up their own blocks in the same transaction, so they never conflict with themselves.
     """
-    now = utc_now()
-    repository.delete_expired_holds_blocking(db, booking.blocks, now)
     if moving:
         repository.delete_blocks(db, session_id=session_id)
     if releasing_hold_id is not None:
         repository.delete_blocks(db, hold_id=releasing_hold_id)
-    in_the_way = repository.conflicting_blocks(db, booking.blocks, now)
+    in_the_way, expired = _split_expired(repository.overlapping_blocks(db, booking.blocks))
     if in_the_way:
         raise _slot_taken(in_the_way)
+    # Expired holds stop blocking without any background job: clear the ones in the way.
+    repository.delete_blocks_by_id(db, [block.id for block in expired])
     placed = repository.insert_blocks(
         db, booking.blocks, session_id=session_id, hold_id=hold_id, expires_at=expires_at
     )
     if not placed:
         # Lost a race to a concurrent booking that committed first; name it.
-        raise _slot_taken(repository.conflicting_blocks(db, booking.blocks, utc_now()))
+        raise _slot_taken(_split_expired(repository.overlapping_blocks(db, booking.blocks))[0])
+
+
+def _split_expired(rows: list[BusyBlock]) -> tuple[list[BusyBlock], list[BusyBlock]]:
+    """(live blocks, blocks of holds that have expired)."""
+    now = utc_now()
+    expired = [row for row in rows if row.expires_at is not None and row.expires_at <= now]
+    return [row for row in rows if row not in expired], expired

@@ -55,39 +55,15 @@ def _overlapping(blocks: Sequence[Block]) -> object:
     )
 
 
-def conflicting_blocks(
-    db: Session,
-    blocks: Sequence[Block],
-    now: datetime,
-    *,
-    except_session_id: str | None = None,
-    except_hold_id: str | None = None,
-) -> list[BusyBlock]:
-    """Live blocks that overlap ``blocks`` on the same resource (expired holds do not count)."""
-    statement = select(BusyBlock).where(
-        _overlapping(blocks),  # type: ignore[arg-type]
-        or_(col(BusyBlock.expires_at).is_(None), col(BusyBlock.expires_at) > now),
-    )
-    if except_session_id is not None:
-        statement = statement.where(
-            or_(col(BusyBlock.session_id).is_(None), col(BusyBlock.session_id) != except_session_id)
-        )
-    if except_hold_id is not None:
-        statement = statement.where(
-            or_(col(BusyBlock.hold_id).is_(None), col(BusyBlock.hold_id) != except_hold_id)
-        )
+def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
+    """Blocks that overlap ``blocks`` on the same resource, expired holds included."""
+    statement = select(BusyBlock).where(_overlapping(blocks))  # type: ignore[arg-type]
     return list(db.exec(statement.order_by(col(BusyBlock.starts_at))).all())
 
 
-def delete_expired_holds_blocking(db: Session, blocks: Sequence[Block], now: datetime) -> None:
-    """Expired holds stop blocking without any background job: clear the ones in the way."""
-    db.exec(
-        delete(BusyBlock).where(
-            _overlapping(blocks),  # type: ignore[arg-type]
-            col(BusyBlock.expires_at).is_not(None),
-            col(BusyBlock.expires_at) <= now,
-        )
-    )
+def delete_blocks_by_id(db: Session, block_ids: Sequence[str]) -> None:
+    if block_ids:
+        db.exec(delete(BusyBlock).where(col(BusyBlock.id).in_(block_ids)))
 
 
 def delete_blocks(

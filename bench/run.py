@@ -1,0 +1,347 @@
+"""Benchmark needleplan against the bare reference app, in one run on one fresh database.
+
+    .venv/bin/python bench/run.py [--db sqlite|postgres] [--workers 1] [--seconds 5]
+                                  [--connections 16] [--warmup 1]
+                                  [--loader auto|raw|streams|httpx|wrk]
+                                  [--only NAMES] [--json FILE]
+
+Adding a benchmark is adding a :class:`harness.Scenario` to :func:`scenarios`: a name, an
+optional setup (given the server's base URL and auth headers, returns a state), a request
+factory ``(state, i) -> Request``, and the baseline it is compared against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import (
+    DEFAULT_PG_ADMIN_URL,
+    BenchDatabase,
+    Request,
+    Scenario,
+    command_line,
+    post_many,
+    print_report,
+    results_json,
+    run_scenarios,
+    servers_for,
+    shared_setup,
+    wrk_available,
+)
+
+SEEDED_CLIENTS = 1000
+SEARCH_QUERY = "lind"
+
+FIRST_NAMES = (
+    "Anna Ben Clara David Emma Felix Greta Hugo Ida Jonas Karla Leon Mia Noah Olga Paul Quinn "
+    "Rosa Sven Tara Ugo Vera Wim Xenia Yara Zeno Alma Bruno Cora Dario Elin Finn Gina Hans Iris "
+    "Jan Kira Lukas Maren Nils"
+).split()
+LAST_NAMES = (
+    "Abel Bauer Claes Dahl Eklund Fischer Graf Hahn Iversen Jung Keller Lorenz Lindqvist Meyer "
+    "Nagel Ott Petersen Quast Richter Sauer Thal Ulrich Vogt Wagner Xander Young Zimmer Arndt "
+    "Brandt Crone Dorn Ebert Frey Gerber Huber Imhof Jansen Kunz Marx Roth"
+).split()
+
+
+@shared_setup
+def seed_clients(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
+    """~1,000 clients through the API; ``q=lind`` then finds one client in 40."""
+    bodies = [
+        {
+            "first_name": FIRST_NAMES[i % len(FIRST_NAMES)],
+            "last_name": LAST_NAMES[(i // len(FIRST_NAMES) + i) % len(LAST_NAMES)],
+            "date_of_birth": f"{1960 + i % 40}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "email": f"client{i}@example.org",
+            "phone": f"+49 30 {1000000 + i}",
+        }
+        for i in range(SEEDED_CLIENTS)
+    ]
+    started = time.perf_counter()
+    created = post_many(base_url, headers, "/v1/clients", bodies)
+    elapsed = time.perf_counter() - started
+    probe = httpx.get(
+        f"{base_url}/v1/clients", params={"q": SEARCH_QUERY}, headers=dict(headers), timeout=30
+    )
+    probe.raise_for_status()
+    hits = len(probe.json()["items"])
+    print(
+        f"  seeded {len(created)} clients in {elapsed:.1f} s "
+        f"({len(created) / elapsed:,.0f}/s through POST /v1/clients); q={SEARCH_QUERY} finds {hits}"
+    )
+    return {"ids": [c["id"] for c in created], "search_hits": hits}
+
+
+BOOKING_PROVIDERS = 40
+WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@shared_setup
+def clinic(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
+    """A location, 40 providers working around the clock, a room and a screened client each."""
+    auth = dict(headers)
+    with httpx.Client(base_url=base_url, headers=auth, timeout=60) as http:
+        location = http.post(
+            "/v1/locations", json={"name": "Bench", "time_zone": "Europe/Berlin"}
+        ).json()["id"]
+        providers, rooms, clients = [], [], []
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        for i in range(BOOKING_PROVIDERS):
+            provider = http.post(
+                "/v1/providers", json={"name": f"P{i:02d}", "profession": "nurse"}
+            ).json()["id"]
+            plan = {
+                "intervals": [
+                    {
+                        "location_id": location,
+                        "weekday": d,
+                        "start_time": "00:00",
+                        "end_time": "23:55",
+                    }
+                    for d in WEEK
+                ]
+            }
+            http.put(f"/v1/providers/{provider}/working-plan", json=plan).raise_for_status()
+            room = http.post(
+                "/v1/rooms", json={"location_id": location, "name": f"Room {i:02d}"}
+            ).json()["id"]
+            person = http.post(
+                "/v1/clients",
+                json={
+                    "first_name": f"B{i}",
+                    "last_name": "Bench",
+                    "date_of_birth": "1990-01-01",
+                    "email": f"b{i}@example.org",
+                },
+            ).json()["id"]
+            http.post(
+                f"/v1/clients/{person}/screenings", json={"screened_on": today, "conditions": []}
+            ).raise_for_status()
+            providers.append(provider)
+            rooms.append(room)
+            clients.append(person)
+    first_day = time.gmtime(time.time() + 3 * 86400)
+    return {
+        "location": location,
+        "providers": providers,
+        "rooms": rooms,
+        "clients": clients,
+        "first_day": time.strftime("%Y-%m-%d", first_day),
+    }
+
+
+def booking_request(state: dict[str, Any], i: int) -> Request:
+    """The i-th booking: provider, room and client i mod 40, every 30 minutes, never colliding."""
+    lane = i % BOOKING_PROVIDERS
+    slot = i // BOOKING_PROVIDERS
+    day, half_hour = divmod(slot, 47)  # 00:00 to 23:00 local, every 30 minutes
+    start = time.strftime(
+        "%Y-%m-%d",
+        time.gmtime(time.mktime(time.strptime(state["first_day"], "%Y-%m-%d")) + day * 86400),
+    )
+    starts_at = f"{start}T{half_hour // 2:02d}:{30 * (half_hour % 2):02d}:00+00:00"
+    return Request(
+        "POST",
+        "/v1/sessions",
+        {
+            "client_id": state["clients"][lane],
+            "provider_id": state["providers"][lane],
+            "room_id": state["rooms"][lane],
+            "location_id": state["location"],
+            "areas": ["lips"],
+            "intensity": "light",
+            "starts_at": starts_at,
+        },
+    )
+
+
+def scenarios() -> list[Scenario]:
+    """What one run measures, baselines first."""
+    quote = {"areas": ["full_face", "neck"], "intensity": "standard", "numbing": True}
+    return [
+        Scenario(
+            name="echo",
+            target="reference",
+            request=lambda _, i: Request(
+                "POST", "/echo", {"name": "needle", "quantity": 3, "tags": ["a", "b"]}
+            ),
+            description="bare async def validated echo (the JSON ceiling of the stack)",
+        ),
+        Scenario(
+            name="insert",
+            target="reference",
+            request=lambda _, i: Request("POST", "/insert", {"name": "row", "quantity": i}),
+            distinct=1000,
+            description="bare one-row insert, sync Session in async def",
+        ),
+        Scenario(
+            name="duration-quote",
+            request=lambda _, i: Request("POST", "/v1/duration-quotes", quote),
+            baseline="echo",
+            description="POST /v1/duration-quotes full_face + neck, standard, numbing",
+        ),
+        Scenario(
+            name="client-get",
+            setup=seed_clients,
+            request=lambda state, i: Request(
+                "GET", f"/v1/clients/{state['ids'][i % SEEDED_CLIENTS]}"
+            ),
+            distinct=SEEDED_CLIENTS,
+            baseline="echo",
+            description="GET /v1/clients/{id}, cycling over the seeded clients",
+        ),
+        Scenario(
+            name="booking",
+            setup=clinic,
+            request=booking_request,
+            distinct=None,
+            baseline="insert",
+            min_ratio=0.6,
+            max_p99_ms=50,
+            description="POST /v1/sessions: every rule checked, busy blocks written (201s)",
+        ),
+        Scenario(
+            name="day-schedule",
+            setup=clinic,
+            request=lambda state, i: Request(
+                "GET",
+                f"/v1/providers/{state['providers'][i % BOOKING_PROVIDERS]}/schedule"
+                f"?date={state['first_day']}",
+            ),
+            distinct=BOOKING_PROVIDERS,
+            baseline="echo",
+            min_ratio=0.4,
+            description="GET /v1/providers/{id}/schedule for a booked day",
+        ),
+        Scenario(
+            name="client-search",
+            setup=seed_clients,
+            request=lambda _, i: Request("GET", f"/v1/clients?q={SEARCH_QUERY}"),
+            baseline="echo",
+            description=f"GET /v1/clients?q={SEARCH_QUERY} over {SEEDED_CLIENTS} clients",
+        ),
+    ]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of both servers")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per scenario")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    parser.add_argument(
+        "--loader",
+        choices=("auto", "raw", "streams", "httpx", "wrk"),
+        default="auto",
+        help="load generator: auto (wrk when installed, else raw), raw (asyncio protocol),\n"
+        "streams (asyncio streams), httpx (httpx.AsyncClient), wrk",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated scenario names (their baselines are added)"
+    )
+    parser.add_argument(
+        "--app-log-level", default="INFO", help="NEEDLEPLAN_LOG_LEVEL of the app (default INFO)"
+    )
+    parser.add_argument(
+        "--pg-admin-url",
+        default=DEFAULT_PG_ADMIN_URL,
+        help="where --db postgres creates (and drops) its database\n"
+        "(default: $NEEDLEPLAN_BENCH_PG_ADMIN_URL or %(default)s)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    if args.loader == "auto":
+        args.loader = "wrk" if wrk_available() else "raw"
+    elif args.loader == "wrk" and not wrk_available():
+        parser.error("--loader wrk: wrk is not installed (apt-get install wrk)")
+    return args
+
+
+def selected(all_scenarios: list[Scenario], only: str) -> list[Scenario]:
+    if not only:
+        return all_scenarios
+    names = {name.strip() for name in only.split(",") if name.strip()}
+    by_name = {s.name: s for s in all_scenarios}
+    unknown = names - by_name.keys()
+    if unknown:
+        raise SystemExit(
+            f"unknown scenarios: {', '.join(sorted(unknown))}; known: {', '.join(by_name)}"
+        )
+    names |= {by_name[n].baseline for n in names if by_name[n].baseline}  # type: ignore[misc]
+    return [s for s in all_scenarios if s.name in names]
+
+
+def _stop(signum: int, _frame: object) -> None:
+    # SIGTERM (and SIGINT where a shell ignores it) unwinds like Ctrl-C: the servers stop and
+    # the database is dropped by the context managers.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    args = parse_args(argv[1:])
+    chosen = selected(scenarios(), args.only)
+    command = command_line(
+        [argv[0], "--db", args.db, "--workers", str(args.workers), "--seconds", f"{args.seconds:g}"]
+        + ["--connections", str(args.connections), "--warmup", f"{args.warmup:g}"]
+        + ["--loader", args.loader]
+        + (["--only", args.only] if args.only else [])
+        + (["--app-log-level", args.app_log_level] if args.app_log_level != "INFO" else [])
+    )
+    if args.loader == "httpx":
+        print("note: httpx.AsyncClient tops out near 500 req/s here; its figures measure httpx")
+    started = time.perf_counter()
+    print(f"needleplan bench: {args.db}, {args.workers} worker(s), loader {args.loader}")
+    with BenchDatabase(args.db, pg_admin_url=args.pg_admin_url) as database:
+        database.prepare()
+        with servers_for(
+            database, workers=args.workers, app_log_level=args.app_log_level
+        ) as servers:
+            results = run_scenarios(
+                chosen,
+                servers,
+                connections=args.connections,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                loader=args.loader,
+            )
+    settings = {
+        "db": args.db,
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds": f"{args.seconds:g}",
+        "warm-up": f"{args.warmup:g}",
+        "loader": args.loader,
+        "wall time": f"{time.perf_counter() - started:.0f} s",
+    }
+    print_report(
+        results,
+        title=f"needleplan bench ({args.db}, {args.workers} worker(s))",
+        command=command,
+        settings=settings,
+        ratios=[("duration-quote", "echo"), ("client-get", "echo"), ("client-search", "echo")],
+    )
+    if args.json:
+        data = results_json(results, command=command, settings=settings)
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped and the database removed", file=sys.stderr)
+        sys.exit(130)
