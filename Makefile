@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_ADMIN_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export NEEDLEPLAN_DATABASE_URL ?= sqlite:///./needleplan.db
 
-.PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi bench clean
+.PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi bench bench-ci clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("needleplan needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -47,6 +47,14 @@ openapi: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/calendar_bench.py --db sqlite
+	$(BIN)/python bench/calendar_bench.py --db postgres
+
+# A short run for CI: it prints the figures and asserts nothing.
+bench-ci: install
+	$(BIN)/python bench/calendar_bench.py --db sqlite --runs 10
+	$(BIN)/python bench/calendar_bench.py --db postgres --runs 10
+	$(BIN)/python bench/run.py --seconds 2 --warmup 0.5 --only booking,day-schedule
 
 clean:
 	rm -rf $(VENV) needleplan.db needleplan.db-wal needleplan.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -214,3 +214,43 @@ def test_availability_filters_and_limits(
     )
     assert unknown.status_code == 422
     assert "'elbow'" in unknown.json()["detail"]
+
+
+def test_an_availability_search_runs_a_fixed_number_of_queries(
+    client: TestClient, admin: Headers, clinician: Headers, integration: Headers, database: Any
+) -> None:
+    """No N+1: the statement count does not grow with the range or the calendar's contents."""
+    from sqlalchemy import event
+
+    clinic = make_clinic(client, admin, rooms=3, providers=3)
+    people = [make_client(client, clinician, name=f"P{i}") for i in range(3)]
+    for offset in range(1, 12):
+        for lane in range(3):
+            body = booking(
+                clinic, people[lane], local(future_day(offset), "10:00"), room=lane, provider=lane
+            )
+            assert client.post("/v1/sessions", json=body, headers=integration).status_code == 201
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(database.connection, "before_cursor_execute", count)
+    try:
+        counts = []
+        for days in (1, 10, 30):
+            statements.clear()
+            _availability(
+                client,
+                integration,
+                areas="full_face",
+                location_id=clinic.location_id,
+                **{
+                    "from": local(future_day(1), "00:00"),
+                    "to": local(future_day(1 + days), "00:00"),
+                },
+            )
+            counts.append(len(statements))
+    finally:
+        event.remove(database.connection, "before_cursor_execute", count)
+    assert counts[0] == counts[1] == counts[2], counts
