@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from needleplan.availability.slots import Offsets, RoomFree, Slot, find_slots
+from needleplan.availability.slots import Offsets, RoomFree, Slot, expand, find_runs
 from needleplan.kit.localtime import local_instant
 from needleplan.scheduling.intervals import Interval, subtract
 from tests.conftest import Headers
@@ -94,7 +94,7 @@ def test_slots_match_brute_force(
     offsets = Offsets(numbing, treatment, turnover)
     earliest = local_instant(DAY0, time(0), BERLIN) + timedelta(minutes=window[0])
     latest = earliest + timedelta(minutes=window[1])
-    found = find_slots(
+    runs = find_runs(
         providers=providers,
         rooms=rooms,
         offsets=offsets,
@@ -103,6 +103,7 @@ def test_slots_match_brute_force(
         zone=BERLIN,
         grid=grid,
     )
+    found = expand(runs, grid)
     assert found == _brute_force(providers, rooms, offsets, earliest, latest, grid)
 
 

@@ -180,31 +180,6 @@ def find_runs(
     return runs
 
 
-def find_slots(
-    *,
-    providers: Mapping[str, Sequence[Interval]],
-    rooms: Sequence[RoomFree],
-    offsets: Offsets,
-    earliest: datetime,
-    latest: datetime,
-    zone: ZoneInfo,
-    grid: int,
-    client_free: Sequence[Interval] | None = None,
-) -> list[Slot]:
-    """Every slot of ``find_runs``, one per start and provider, in start order."""
-    runs = find_runs(
-        providers=providers,
-        rooms=rooms,
-        offsets=offsets,
-        earliest=earliest,
-        latest=latest,
-        zone=zone,
-        grid=grid,
-        client_free=client_free,
-    )
-    return expand(runs, grid)
-
-
 def expand(runs: Sequence[SlotRun], grid: int) -> list[Slot]:
     slots = [
         Slot(start, run.provider_id, run.room_id) for run in runs for start in run.starts(grid)

@@ -18,7 +18,6 @@ from needleplan.kit.crud import get_or_404
 from needleplan.kit.time import utc_now
 from needleplan.models import Hold
 from needleplan.sessions import booking, repository
-from needleplan.sessions.booking import BookingRequest
 from needleplan.sessions.schemas import HoldCreate
 from needleplan.sessions.service import zone_of
 
@@ -26,16 +25,7 @@ from needleplan.sessions.service import zone_of
 def create_hold(
     db: Session, settings: Settings, caller: Caller, body: HoldCreate
 ) -> tuple[Hold, ZoneInfo]:
-    request = BookingRequest(
-        client_id=body.client_id,
-        provider_id=body.provider_id,
-        room_id=body.room_id,
-        location_id=body.location_id,
-        areas=list(body.areas),
-        intensity=body.intensity,
-        numbing=body.numbing,
-        starts_at=body.starts_at,
-    )
+    request = booking.request_from(body)
     location = booking.check_references(db, request)
     checked, _ = booking.check(db, settings, caller, request, location)
     expires_at = utc_now() + timedelta(minutes=settings.hold_minutes)

@@ -37,6 +37,7 @@ from needleplan.sessions.problems import (
     OutsideWorkingHours,
     SlotTaken,
 )
+from needleplan.sessions.schemas import BookingFields
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,20 @@ class BookingRequest:
     intensity: Intensity
     numbing: bool
     starts_at: datetime
+
+
+def request_from(body: BookingFields) -> BookingRequest:
+    """What a session or hold body asks for."""
+    return BookingRequest(
+        client_id=body.client_id,
+        provider_id=body.provider_id,
+        room_id=body.room_id,
+        location_id=body.location_id,
+        areas=list(body.areas),
+        intensity=body.intensity,
+        numbing=body.numbing,
+        starts_at=body.starts_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -48,19 +48,6 @@ from needleplan.sessions.views import hold_status
 SessionPage = tuple[list[TreatmentSession], str | None]
 
 
-def _request_of(body: SessionCreate) -> BookingRequest:
-    return BookingRequest(
-        client_id=body.client_id,
-        provider_id=body.provider_id,
-        room_id=body.room_id,
-        location_id=body.location_id,
-        areas=list(body.areas),
-        intensity=body.intensity,
-        numbing=body.numbing,
-        starts_at=body.starts_at,
-    )
-
-
 def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold:
     hold = db.get(Hold, hold_id)
     if hold is None:
@@ -103,7 +90,7 @@ def create_session(
     db: Session, settings: Settings, caller: Caller, body: SessionCreate
 ) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
     _may_override(caller, body.override_reason)
-    request = _request_of(body)
+    request = booking.request_from(body)
     plan = _plan_of(db, body.plan_id, request.client_id) if body.plan_id else None
     location = booking.check_references(db, request)
     hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
