@@ -319,7 +319,8 @@ def test_a_whole_course_is_proposed_and_booked_at_once(
         path, json={"from": local(FIRST, "10:00"), "book": True}, headers=front_desk
     )
     assert booked.status_code == 201, booked.text
-    assert len(booked.json()["sessions"]) == 3
+    assert [s["starts_at"] for s in booked.json()["sessions"]] == starts
+    assert {s["plan_id"] for s in booked.json()["sessions"]} == {plan["id"]}
     course = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()
     assert [s["starts_at"] for s in course["sessions"]] == starts
     assert course["next_window"] is None

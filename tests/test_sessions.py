@@ -516,3 +516,30 @@ def test_a_retried_booking_is_not_booked_twice(
         "items"
     ]
     assert len(listed) == 1
+
+
+def test_mistakes_and_no_shows(
+    client: TestClient,
+    clinic: Clinic,
+    front_desk: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    from needleplan.kit.time import utc_now
+    from needleplan.models import TreatmentSession
+
+    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
+    mistake = _booked(client, front_desk, booking(clinic, a, local(future_day(), "10:00")))
+    marked = client.post(f"/v1/sessions/{mistake['id']}/entered-in-error", headers=clinician)
+    assert marked.status_code == 200
+    assert marked.json()["status"] == "entered-in-error"
+    # The slot is free again.
+    _booked(client, front_desk, booking(clinic, b, local(future_day(), "10:00")))
+    missed = _booked(client, front_desk, booking(clinic, a, local(future_day(), "14:00")))
+    with database.transaction() as db:
+        row = db.get(TreatmentSession, missed["id"])
+        assert row is not None
+        row.starts_at = utc_now() - timedelta(hours=1)  # the start has passed
+    noshow = client.post(f"/v1/sessions/{missed['id']}/no-show", headers=front_desk)
+    assert noshow.status_code == 200, noshow.text
+    assert noshow.json()["status"] == "noshow"

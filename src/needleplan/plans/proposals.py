@@ -20,8 +20,9 @@ from needleplan.plans.problems import PlanNotActive
 from needleplan.plans.ranking import Ranking, top
 from needleplan.plans.windows import Window, window_after
 from needleplan.problems import Problem
-from needleplan.sessions.schemas import SessionCreate
+from needleplan.sessions.schemas import SessionCreate, SessionRead
 from needleplan.sessions.service import create_session
+from needleplan.sessions.views import session_read
 
 FIRST_SESSION_HORIZON = timedelta(days=14)
 
@@ -134,7 +135,7 @@ def propose_course(
 
 def book_course(
     db: Session, settings: Settings, caller: Caller, plan: TreatmentPlan, proposals: list[Slot]
-) -> list[TreatmentSession]:
+) -> list[SessionRead]:
     """Book every proposal in the request's transaction: all of them, or (on any refusal) none."""
     booked = []
     for slot in proposals:
@@ -149,6 +150,6 @@ def book_course(
             starts_at=slot.starts_at,
             plan_id=plan.id,
         )
-        session, _, _ = create_session(db, settings, caller, body)
-        booked.append(session)
+        session, zone, verdict = create_session(db, settings, caller, body)
+        booked.append(session_read(session, zone, verdict, caller.role))
     return booked

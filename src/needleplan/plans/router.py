@@ -194,4 +194,4 @@ async def propose_course(
         return CourseProposal(proposals=proposed)
     booked = proposals.book_course(db, settings, caller, plan, slots)
     response.status_code = 201
-    return CourseProposal(proposals=proposed, sessions=[s.id for s in booked])
+    return CourseProposal(proposals=proposed, sessions=booked)

@@ -10,7 +10,7 @@ from needleplan.durations.quote import Intensity
 from needleplan.kit.models import RequestModel, ResponseModel, omitted
 from needleplan.kit.time import Instant
 from needleplan.sessions.lifecycle import SessionStatus
-from needleplan.sessions.schemas import Areas, Id
+from needleplan.sessions.schemas import Areas, Id, SessionRead
 
 IntervalDays = Annotated[int, Field(ge=1, le=365)]
 
@@ -135,6 +135,6 @@ class CourseProposalRequest(RequestModel):
 
 class CourseProposal(ResponseModel):
     proposals: list[SlotRead]
-    sessions: list[str] | None = Field(
-        default=None, description="The booked session ids, with book: true."
+    sessions: list[SessionRead] | None = Field(
+        default=None, description="The booked sessions, with book: true."
     )
