@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from needleplan.kit.ids import new_id
 from needleplan.models import BusyBlock, Location, ProviderException, WorkingInterval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
 from needleplan.sessions.blocks import Block
@@ -83,22 +85,28 @@ def insert_blocks(
     hold_id: str | None = None,
     expires_at: datetime | None = None,
 ) -> bool:
-    """Insert in a savepoint; False when the database refuses an overlap (a lost race)."""
+    """Insert in one statement; False when the database refuses an overlap (a lost race).
+
+    On PostgreSQL the insert runs in a savepoint, so that after a refusal the transaction can
+    still ask who is in the way; SQLite's trigger aborts only the statement.
+    """
+    rows = [
+        {
+            "id": new_id(),
+            "resource_kind": b.resource.value,
+            "resource_id": b.resource_id,
+            "starts_at": b.start,
+            "ends_at": b.end,
+            "session_id": session_id,
+            "hold_id": hold_id,
+            "expires_at": expires_at,
+        }
+        for b in blocks
+    ]
+    savepoint = db.begin_nested() if db.get_bind().dialect.name == "postgresql" else nullcontext()
     try:
-        with db.begin_nested():
-            db.add_all(
-                BusyBlock(
-                    resource_kind=b.resource.value,
-                    resource_id=b.resource_id,
-                    starts_at=b.start,
-                    ends_at=b.end,
-                    session_id=session_id,
-                    hold_id=hold_id,
-                    expires_at=expires_at,
-                )
-                for b in blocks
-            )
-            db.flush()
+        with savepoint:
+            db.execute(insert(BusyBlock), rows)
     except IntegrityError as exc:
         if _is_overlap(exc):
             return False
