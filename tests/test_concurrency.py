@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -147,11 +147,8 @@ def _overlaps_in_database(database_url: str) -> list[tuple[str, str, str]]:
         treatment,
         turnover,
     ) in rows:
-        start = (
-            starts_at
-            if not isinstance(starts_at, str)
-            else __import__("datetime").datetime.fromisoformat(starts_at)
-        )
+        # SQLite hands back its naive UTC text; PostgreSQL an aware datetime.
+        start = datetime.fromisoformat(starts_at) if isinstance(starts_at, str) else starts_at
         owners = {"client": client_id, "provider": provider_id, "room": room_id}
         for segment in segments_for(numbing, treatment, turnover):
             begin = start + timedelta(minutes=segment.offset_minutes)
@@ -234,3 +231,75 @@ def test_concurrent_retries_with_one_idempotency_key_book_once(live_server: Live
         ).scalar_one()
     engine.dispose()
     assert count == 1
+
+
+def test_a_race_lost_in_the_database_answers_409(live_server: LiveServer) -> None:
+    """The booking's own check cannot see a competitor that has not committed yet; the database
+    makes it wait, then refuses the overlap, and the answer is 409 naming the winner."""
+    import threading
+    import time
+
+    from sqlmodel import Session as DbSession
+
+    from needleplan.db import make_engine
+    from needleplan.kit.time import utc_now
+    from needleplan.models import BusyBlock, Hold
+
+    clinic = _setup(live_server)
+    headers = live_server.key_for("integration")
+    starts_at = datetime.fromisoformat(local(future_day(11), "10:00"))
+    engine = make_engine(live_server.database_url)
+    competitor = DbSession(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
+    hold = Hold(
+        client_id=clinic["clients"][1],
+        provider_id=clinic["providers"][0],
+        room_id=clinic["rooms"][1],
+        location_id=clinic["location"],
+        areas=["lips"],
+        intensity="standard",
+        numbing=False,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=15),
+        expires_at=utc_now() + timedelta(minutes=5),
+    )
+    competitor.add(hold)
+    competitor.flush()
+    competitor.add(
+        BusyBlock(
+            resource_kind="provider",
+            resource_id=clinic["providers"][0],
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=15),
+            hold_id=hold.id,
+            expires_at=hold.expires_at,
+        )
+    )
+    competitor.flush()  # written, not committed: invisible to the server's own check
+    hold_id = hold.id
+    answers: list[httpx.Response] = []
+    body = {
+        "client_id": clinic["clients"][0],
+        "provider_id": clinic["providers"][0],
+        "room_id": clinic["rooms"][0],
+        "location_id": clinic["location"],
+        "areas": ["lips"],
+        "starts_at": starts_at.isoformat(),
+    }
+    booking = threading.Thread(
+        target=lambda: answers.append(
+            httpx.post(
+                f"{live_server.base_url}/v1/sessions", json=body, headers=headers, timeout=30
+            )
+        )
+    )
+    booking.start()
+    time.sleep(1.0)
+    assert answers == []  # the booking waits on the competitor's uncommitted row
+    competitor.commit()
+    competitor.close()
+    booking.join(timeout=30)
+    engine.dispose()
+    assert answers[0].status_code == 409, answers[0].text
+    assert answers[0].json()["conflicts"] == [
+        {"resource": "provider", "id": clinic["providers"][0], "hold_id": hold_id}
+    ]
