@@ -331,7 +331,14 @@ def main(argv: list[str]) -> int:
         title=f"needleplan bench ({args.db}, {args.workers} worker(s))",
         command=command,
         settings=settings,
-        ratios=[("duration-quote", "echo"), ("client-get", "echo"), ("client-search", "echo")],
+        ratios=[
+            ("duration-quote", "echo"),
+            ("client-get", "echo"),
+            ("client-search", "echo"),
+            ("booking", "echo"),
+            ("booking", "insert"),
+            ("day-schedule", "echo"),
+        ],
     )
     if args.json:
         data = results_json(results, command=command, settings=settings)
