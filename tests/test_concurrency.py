@@ -303,3 +303,81 @@ def test_a_race_lost_in_the_database_answers_409(live_server: LiveServer) -> Non
     assert answers[0].json()["conflicts"] == [
         {"resource": "provider", "id": clinic["providers"][0], "hold_id": hold_id}
     ]
+
+
+def test_a_plan_is_never_overbooked_by_concurrent_bookings(live_server: LiveServer) -> None:
+    """Two bookings for a one-session plan on different days share no provider, room or time,
+    so only the plan itself keeps them apart. A competitor books the plan's session and has not
+    committed yet: the booking must wait for it, then answer 409 plan-full."""
+    import threading
+    import time
+
+    from sqlmodel import Session as DbSession
+    from sqlmodel import select
+
+    from needleplan.db import make_engine
+    from needleplan.models import TreatmentPlan, TreatmentSession
+
+    clinic = _setup(live_server)
+    desk = live_server.key_for("front_desk")
+    plan = httpx.post(
+        f"{live_server.base_url}/v1/treatment-plans",
+        json={
+            "client_id": clinic["clients"][0],
+            "location_id": clinic["location"],
+            "areas": ["lips"],
+            "sessions_planned": 1,
+        },
+        headers=desk,
+        timeout=30,
+    ).json()
+    engine = make_engine(live_server.database_url)
+    competitor = DbSession(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
+    # What a booking of the plan does first: lock the plan row, then add its session.
+    competitor.exec(
+        select(TreatmentPlan).where(TreatmentPlan.id == plan["id"]).with_for_update()
+    ).one()
+    first_start = datetime.fromisoformat(local(future_day(12), "10:00"))
+    competitor.add(
+        TreatmentSession(
+            client_id=clinic["clients"][0],
+            provider_id=clinic["providers"][0],
+            room_id=clinic["rooms"][0],
+            location_id=clinic["location"],
+            areas=["lips"],
+            intensity="standard",
+            numbing=False,
+            numbing_minutes=0,
+            treatment_minutes=15,
+            turnover_minutes=10,
+            starts_at=first_start,
+            ends_at=first_start + timedelta(minutes=15),
+            status="booked",
+            plan_id=plan["id"],
+        )
+    )
+    competitor.flush()
+    answers: list[httpx.Response] = []
+    body = {
+        "client_id": clinic["clients"][0],
+        "provider_id": clinic["providers"][1],
+        "room_id": clinic["rooms"][1],
+        "location_id": clinic["location"],
+        "areas": ["lips"],
+        "plan_id": plan["id"],
+        "starts_at": local(future_day(44), "10:00"),
+    }
+    booking = threading.Thread(
+        target=lambda: answers.append(
+            httpx.post(f"{live_server.base_url}/v1/sessions", json=body, headers=desk, timeout=30)
+        )
+    )
+    booking.start()
+    time.sleep(1.0)
+    assert answers == []  # waiting for the competitor's lock on the plan
+    competitor.commit()
+    competitor.close()
+    booking.join(timeout=30)
+    engine.dispose()
+    assert answers[0].status_code == 409, answers[0].text
+    assert answers[0].json()["type"] == "/problems/plan-full"

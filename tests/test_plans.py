@@ -352,3 +352,21 @@ def test_an_infeasible_course_books_nothing(
     assert refused.json()["type"] == "/problems/course-not-feasible"
     assert refused.json()["session_number"] == 2
     assert client.get(f"/v1/sessions?client_id={a}", headers=front_desk).json()["items"] == []
+
+
+def test_lowering_the_planned_count_completes_a_finished_course(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, sessions_planned=3)
+    session = _book(client, front_desk, clinic, a, plan["id"], FIRST).json()
+    client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
+    client.post(f"/v1/sessions/{session['id']}/complete", headers=front_desk)
+    version = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()["version"]
+    lowered = client.patch(
+        f"/v1/treatment-plans/{plan['id']}",
+        json={"sessions_planned": 1},
+        headers={**front_desk, "If-Match": f'"{version}"'},
+    )
+    assert lowered.status_code == 200, lowered.text
+    assert lowered.json()["status"] == "completed"

@@ -543,3 +543,47 @@ def test_mistakes_and_no_shows(
     noshow = client.post(f"/v1/sessions/{missed['id']}/no-show", headers=front_desk)
     assert noshow.status_code == 200, noshow.text
     assert noshow.json()["status"] == "noshow"
+
+
+def test_a_move_keeps_the_booked_minutes_and_notes_alone_move_nothing(
+    client: TestClient,
+    clinic: Clinic,
+    admin: Headers,
+    front_desk: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    day = future_day()
+    a = make_client(client, clinician, name="Alice")
+    session = _booked(client, front_desk, booking(clinic, a, local(day, "10:00")))  # 40 min
+    edit = client.patch(
+        "/v1/treatment-areas/full_face",
+        json={"min_minutes": 60, "max_minutes": 90},
+        headers={**admin, "If-Match": '"1"'},
+    )
+    assert edit.status_code == 200
+    path = f"/v1/sessions/{session['id']}"
+    moved = client.patch(
+        path, json={"starts_at": local(day, "11:00")}, headers={**front_desk, "If-Match": '"1"'}
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["ends_at"] == local(day, "11:40")
+    noted = client.patch(
+        path, json={"notes": "prefers the window seat"}, headers={**front_desk, "If-Match": '"2"'}
+    )
+    assert noted.status_code == 200
+    assert noted.json()["notes"] == "prefers the window seat"
+    assert noted.json()["starts_at"] == local(day, "11:00")
+    with database.transaction() as db:
+        moves = db.exec(select(SessionMove).where(SessionMove.session_id == session["id"])).all()
+    assert len(moves) == 1
+
+
+def test_a_forged_instant_cursor_is_400_not_500(client: TestClient, front_desk: Headers) -> None:
+    import base64
+    import json
+
+    raw = json.dumps({"after": ["2026-01-01T00:00:00", "x"]}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = client.get("/v1/sessions", params={"cursor": cursor}, headers=front_desk)
+    assert response.status_code == 400

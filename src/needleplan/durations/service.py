@@ -33,7 +33,7 @@ def quote_for_codes(
         if code not in catalogue:
             errors.append(
                 field_error(
-                    "body",
+                    location,
                     f"areas.{index}",
                     f"{code!r} is not a treatment area code",
                     "unknown_area",

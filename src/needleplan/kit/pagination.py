@@ -60,9 +60,12 @@ def _from_text(column: Any, text: str) -> object:
     python_type = column.type.python_type
     if python_type in (date, datetime):
         try:
-            return python_type.fromisoformat(text)
+            value = python_type.fromisoformat(text)
         except ValueError as exc:
             raise MalformedRequest(_NOT_OURS) from exc
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise MalformedRequest(_NOT_OURS)  # this API only ever writes aware instants
+        return value
     return text
 
 

@@ -190,8 +190,9 @@ def update_plan(
         )
     apply_changes(plan, changes)
     db.flush()
-    if {"min_interval_days", "max_interval_days"} & changes.keys():
+    if {"min_interval_days", "max_interval_days", "sessions_planned"} & changes.keys():
         course.reflag(db, plan)
+        course.complete_if_done(db, plan)
     record(db, caller, "update", "treatment_plan", plan.id)
     return plan
 

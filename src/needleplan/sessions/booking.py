@@ -189,10 +189,14 @@ def check(
     location: Location,
     *,
     plan_rules: Callable[[], None] | None = None,
+    quote: DurationQuote | None = None,
 ) -> tuple[Booking, Verdict]:
     """The rules after the references (``check_references`` gave ``location``), except
     overlaps, in SPEC 5's order; ``plan_rules`` run between eligibility and the slot grid."""
-    quote = quote_for_codes(db, settings, request.areas, request.intensity, numbing=request.numbing)
+    if quote is None:
+        quote = quote_for_codes(
+            db, settings, request.areas, request.intensity, numbing=request.numbing
+        )
     zone = ZoneInfo(location.time_zone)
     verdict = check_eligibility(
         db, settings, caller, request.client_id, local_date(request.starts_at, zone)

@@ -271,14 +271,17 @@ def _schedule(
     db: Session, settings: Settings, caller: Caller, day: date, zone: ZoneInfo, **owner: str
 ) -> DaySchedule:
     start, end, rows = service.day_schedule(db, day=day, zone=zone, **owner)
-    zones = {location_id: zone for location_id in {s.location_id for s in rows}}
+    # A provider may work at several locations: each session reads in its own location's zone.
+    zones = service.zones_for(db, rows)
     found = service.verdicts_for(db, settings, rows, zones)
     return DaySchedule(
         date=day,
         time_zone=zone.key,
         starts_at=start.astimezone(zone),
         ends_at=end.astimezone(zone),
-        sessions=[session_read(s, zone, found.get(s.id), caller.role) for s in rows],
+        sessions=[
+            session_read(s, zones[s.location_id], found.get(s.id), caller.role) for s in rows
+        ],
     )
 
 

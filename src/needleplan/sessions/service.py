@@ -12,6 +12,7 @@ from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
+from needleplan.durations.quote import DurationQuote, segments_for
 from needleplan.kit.crud import get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import local_date, local_day_bounds
@@ -83,7 +84,14 @@ def _plan_of(db: Session, plan_id: str, client_id: str) -> TreatmentPlan:
             "The plan belongs to another client.",
             [field_error("body", "plan_id", "The plan belongs to another client.", "wrong_client")],
         )
-    return plan
+    return _locked_plan(db, plan.id)
+
+
+def _locked_plan(db: Session, plan_id: str) -> TreatmentPlan:
+    """The plan, locked on PostgreSQL for the rest of the transaction: its session count,
+    windows and flags are read and written by one booking at a time (SQLite serialises all
+    writes anyway)."""
+    return get_or_404(db, TreatmentPlan, plan_id, what="treatment plan", for_update=True)
 
 
 def create_session(
@@ -221,8 +229,26 @@ def reschedule(
         numbing=session.numbing,
         starts_at=changes.get("starts_at", session.starts_at),
     )
+    moved = (request.starts_at, request.provider_id, request.room_id) != (
+        session.starts_at,
+        session.provider_id,
+        session.room_id,
+    )
+    if not moved:
+        # Only the notes change: no booking rule is at stake, and nothing moves.
+        if "notes" in changes:
+            session.notes = changes["notes"]
+        _bump(session)
+        db.flush()
+        record(db, caller, "update", "session", session.id)
+        zone = zone_of(db, session.location_id)
+        return (
+            session,
+            zone,
+            verdicts_for(db, settings, [session], {session.location_id: zone})[session.id],
+        )
     location = booking.check_references(db, request)
-    plan = db.get(TreatmentPlan, session.plan_id) if session.plan_id else None
+    plan = _locked_plan(db, session.plan_id) if session.plan_id else None
 
     def plan_rules() -> None:
         if plan is not None:
@@ -234,7 +260,18 @@ def reschedule(
                 moving_session_id=session.id,
             )
 
-    checked, verdict = booking.check(db, settings, caller, request, location, plan_rules=plan_rules)
+    # The session keeps the minutes it was booked with, whatever the catalogue says today.
+    booked_minutes = DurationQuote(
+        treatment_minutes=session.treatment_minutes,
+        numbing_minutes=session.numbing_minutes,
+        turnover_minutes=session.turnover_minutes,
+        segments=segments_for(
+            session.numbing_minutes, session.treatment_minutes, session.turnover_minutes
+        ),
+    )
+    checked, verdict = booking.check(
+        db, settings, caller, request, location, plan_rules=plan_rules, quote=booked_minutes
+    )
     booking.place(db, checked, session_id=session.id, moving=True)
     db.add(
         SessionMove(
@@ -248,15 +285,14 @@ def reschedule(
             moved_by_key_id=caller.key_id,
         )
     )
-    # The session keeps its booked minutes; only where and when it happens changes.
     session.starts_at = request.starts_at
     session.ends_at = checked.ends_at
     session.provider_id = request.provider_id
     session.room_id = request.room_id
     if "notes" in changes:
         session.notes = changes["notes"]
-    if body.override_reason is not None:
-        session.interval_override_reason = body.override_reason
+    # A clinician's acceptance of the window covered the old start only.
+    session.interval_override_reason = body.override_reason
     _bump(session)
     db.flush()
     if plan is not None:
@@ -316,7 +352,7 @@ def act(
         session.cancel_reason = reason
     _bump(session)
     db.flush()
-    plan = db.get(TreatmentPlan, session.plan_id) if session.plan_id else None
+    plan = _locked_plan(db, session.plan_id) if session.plan_id else None
     if plan is not None:
         # A session leaving the course changes which session is which: re-evaluate the rest.
         course.reflag(db, plan)
