@@ -174,3 +174,23 @@ def test_quote_properties(
 def test_intensity_orders_the_minutes(area: AreaSpan) -> None:
     light, standard, intensive = (area_minutes(area, i) for i in Intensity)
     assert area.min_minutes == light <= standard <= intensive == area.max_minutes
+
+
+def test_a_session_lasts_at_most_a_day(client: TestClient, admin: Headers) -> None:
+    for code in ("long_a", "long_b", "long_c"):
+        body = {
+            "code": code,
+            "name": code,
+            "category": "body",
+            "min_minutes": 480,
+            "max_minutes": 480,
+        }
+        assert client.post("/v1/treatment-areas", json=body, headers=admin).status_code == 201
+    assert (
+        _quote(client, admin, areas=["long_a", "long_b"], intensity="light")["total_minutes"] == 970
+    )
+    refused = client.post(
+        "/v1/duration-quotes", json={"areas": ["long_a", "long_b", "long_c"]}, headers=admin
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "session_too_long"

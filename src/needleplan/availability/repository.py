@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import String, or_, type_coerce
 from sqlmodel import Session, col, select
 
+from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.models import BusyBlock, Provider, ProviderException, Room, WorkingInterval
 from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
@@ -102,6 +103,9 @@ def busy(
         .where(
             col(BusyBlock.resource_id).in_(resource_ids),
             col(BusyBlock.starts_at) < end,
+            # A lower bound on the start keeps the read proportional to the range, not to the
+            # resource's whole history.
+            col(BusyBlock.starts_at) > start - LONGEST_BLOCK,
             col(BusyBlock.ends_at) > start,
             or_(col(BusyBlock.expires_at).is_(None), col(BusyBlock.expires_at) > now),
         )

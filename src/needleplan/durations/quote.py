@@ -10,8 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from fractions import Fraction
+
+# No appointment lasts a day. Busy blocks are never longer, which lets calendar queries seek by
+# start time (a block that overlaps [a, b) starts after a minus this).
+LONGEST_SESSION_MINUTES = 24 * 60
+LONGEST_BLOCK = timedelta(minutes=LONGEST_SESSION_MINUTES)
 
 
 class Intensity(StrEnum):

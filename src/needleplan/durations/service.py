@@ -3,7 +3,13 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from needleplan.config import Settings
-from needleplan.durations.quote import AreaSpan, DurationQuote, Intensity, quote_duration
+from needleplan.durations.quote import (
+    LONGEST_SESSION_MINUTES,
+    AreaSpan,
+    DurationQuote,
+    Intensity,
+    quote_duration,
+)
 from needleplan.problems import FieldError, ValidationFailed, field_error
 from needleplan.treatment_areas.service import areas_by_code
 
@@ -46,7 +52,7 @@ def quote_for_codes(
     spans = [
         AreaSpan(code, catalogue[code].min_minutes, catalogue[code].max_minutes) for code in codes
     ]
-    return quote_duration(
+    quote = quote_duration(
         spans,
         intensity,
         numbing=numbing,
@@ -54,3 +60,9 @@ def quote_for_codes(
         turnover_minutes=settings.turnover_minutes,
         grid=settings.duration_rounding_minutes,
     )
+    if quote.total_minutes > LONGEST_SESSION_MINUTES:
+        raise ValidationFailed(
+            f"A session lasts at most 24 hours; these areas take {quote.total_minutes} minutes.",
+            [field_error(location, "areas", "too many areas for one session", "session_too_long")],
+        )
+    return quote

@@ -72,8 +72,13 @@ def _text_pattern(min_length: int) -> str:
     if min_length < 1:
         return r"^[^\x00]*$"
     if min_length == 1:
-        return r"^[^\x00]*[^\s\x00][^\x00]*$"
-    return rf"^\s*[^\s\x00][^\x00]{{{min_length - 2},}}[^\s\x00]\s*$"
+        return rf"^[^\x00]*[^{_SPACE}\x00][^\x00]*$"
+    return rf"^[{_SPACE}]*[^{_SPACE}\x00][^\x00]{{{min_length - 2},}}[^{_SPACE}\x00][{_SPACE}]*$"
+
+
+# Exactly what Python's str.strip() removes (str.isspace). ECMAScript's \s differs: it lacks
+# U+001C-U+001F and U+0085 and adds U+FEFF, so the document spells the class out.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 def _document_text(schema: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.kit.ids import new_id
 from needleplan.models import BusyBlock, Location, ProviderException, WorkingInterval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
@@ -50,6 +51,8 @@ def _overlapping(blocks: Sequence[Block]) -> object:
                 col(BusyBlock.resource_kind) == b.resource.value,
                 col(BusyBlock.resource_id) == b.resource_id,
                 col(BusyBlock.starts_at) < b.end,
+                # Lets the (kind, id, start) index seek instead of reading the resource's past.
+                col(BusyBlock.starts_at) > b.start - LONGEST_BLOCK,
                 col(BusyBlock.ends_at) > b.start,
             )
             for b in blocks
