@@ -19,7 +19,8 @@ class BusyBlock(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="ordered"),
         CheckConstraint("(session_id IS NULL) <> (hold_id IS NULL)", name="one_owner"),
-        Index("ix_busy_blocks_resource", "resource_kind", "resource_id", "starts_at"),
+        # Resource ids are unique across kinds (UUIDs), so (id, start) serves every calendar read.
+        Index("ix_busy_blocks_resource_id_starts_at", "resource_id", "starts_at"),
         Index("ix_busy_blocks_expires_at", "expires_at"),
     )
 

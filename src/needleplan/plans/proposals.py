@@ -54,24 +54,34 @@ def _search_window(
     until = min(until, starts_from + MAX_RANGE)
     if until <= starts_from:
         return [], course.plan_zone(db, plan), 0
-    runs, zone, offsets = search(
-        db,
-        settings,
-        Search(
-            areas=list(plan.areas),
-            intensity=Intensity(plan.intensity),
-            numbing=plan.numbing,
-            starts_from=starts_from,
-            until=until,
-            location_id=plan.location_id,
-            client_id=plan.client_id,
-        ),
-    )
     preferred = plan.provider_id or (previous.provider_id if previous is not None else None)
     previous_start = previous.starts_at if previous is not None else None
-    ranking = Ranking(zone, preferred_provider=preferred, previous_start=previous_start)
-    best = top(runs, settings.slot_grid_minutes, ranking, limit)
-    return best, zone, offsets.numbing + offsets.treatment
+
+    def best_of(provider_id: str | None) -> tuple[list[Slot], ZoneInfo, int]:
+        runs, zone, offsets = search(
+            db,
+            settings,
+            Search(
+                areas=list(plan.areas),
+                intensity=Intensity(plan.intensity),
+                numbing=plan.numbing,
+                starts_from=starts_from,
+                until=until,
+                location_id=plan.location_id,
+                provider_id=provider_id,
+                client_id=plan.client_id,
+            ),
+        )
+        ranking = Ranking(zone, preferred_provider=preferred, previous_start=previous_start)
+        return top(runs, settings.slot_grid_minutes, ranking, limit), zone, offsets.client_minutes
+
+    # The preferred provider's slots rank above everyone else's: when they alone fill the
+    # list, nobody else needs searching.
+    if preferred is not None:
+        found = best_of(preferred)
+        if len(found[0]) >= limit:
+            return found
+    return best_of(None)
 
 
 def _require_open(plan: TreatmentPlan) -> None:
