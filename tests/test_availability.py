@@ -255,3 +255,22 @@ def test_an_availability_search_runs_a_fixed_number_of_queries(
     finally:
         event.remove(database.connection, "before_cursor_execute", count)
     assert counts[0] == counts[1] == counts[2], counts
+
+
+def _ranges(points: list[int]) -> list[Any]:
+    from needleplan.availability.slots import StartRange
+
+    base = datetime(2027, 1, 1, tzinfo=UTC)
+    edges = sorted(set(points))
+    return [
+        StartRange(base + timedelta(minutes=a), base + timedelta(minutes=b))
+        for a, b in zip(edges[::2], edges[1::2], strict=False)
+    ]
+
+
+@given(st.lists(st.integers(0, 2000), max_size=6), st.lists(st.integers(0, 2000), max_size=200))
+def test_intersect_by_bisection_matches_the_walk(short: list[int], long: list[int]) -> None:
+    from needleplan.availability.slots import _intersect_walk, intersect
+
+    a, b = _ranges(short), _ranges(long)
+    assert intersect(a, b) == _intersect_walk(a, b) == intersect(b, a)

@@ -119,7 +119,8 @@ def busy(
         )
         .order_by(col(BusyBlock.resource_id), col(BusyBlock.starts_at))
     )
-    rows = db.connection().execute(statement).all()
+    # The driver's own rows: no per-row result processing (the loop below parses what it needs).
+    rows = db.connection().execute(statement).cursor.fetchall()
     parse: Callable[[Any], datetime] = datetime.fromisoformat if on_sqlite else _naive_utc
     found: dict[str, list[Interval]] = defaultdict(list)
     current_id: str | None = None

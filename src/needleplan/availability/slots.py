@@ -10,6 +10,8 @@ number of intervals, not in grid points times sessions.
 
 from __future__ import annotations
 
+import bisect
+
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,7 +71,26 @@ def starts_within(free: Sequence[Interval], before: int, busy: int) -> list[Star
 
 
 def intersect(a: Sequence[StartRange], b: Sequence[StartRange]) -> list[StartRange]:
-    """Both inputs sorted and disjoint; so is the result."""
+    """Both inputs sorted and disjoint; so is the result. When one list is much shorter, its
+    ranges look up their partners by bisection instead of walking the long list."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) * 8 >= len(b):
+        return _intersect_walk(a, b)
+    lasts = [r.last for r in b]
+    result = []
+    for current in a:
+        index = bisect.bisect_left(lasts, current.first)
+        while index < len(b) and b[index].first <= current.last:
+            first = max(current.first, b[index].first)
+            last = min(current.last, b[index].last)
+            if first <= last:
+                result.append(StartRange(first, last))
+            index += 1
+    return result
+
+
+def _intersect_walk(a: Sequence[StartRange], b: Sequence[StartRange]) -> list[StartRange]:
     result = []
     i = j = 0
     while i < len(a) and j < len(b):
