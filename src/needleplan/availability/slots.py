@@ -11,7 +11,6 @@ number of intervals, not in grid points times sessions.
 from __future__ import annotations
 
 import bisect
-
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
