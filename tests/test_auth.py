@@ -125,6 +125,9 @@ def test_cli_prints_the_key_alone_on_the_last_line(tmp_path: pytest.TempPathFact
         [*cli, "revoke-api-key", key_id], env=env, capture_output=True, text=True
     )
     assert revoked.returncode == 0, revoked.stderr
+    purged = subprocess.run([*cli, "purge"], env=env, capture_output=True, text=True)
+    assert purged.returncode == 0, purged.stderr
+    assert purged.stdout.startswith("purged 0 idempotency records")
     unknown = subprocess.run(
         [*cli, "revoke-api-key", "nope"], env=env, capture_output=True, text=True
     )

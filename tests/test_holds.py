@@ -122,3 +122,26 @@ def test_holds_pass_the_booking_rules(
     )
     assert refused.status_code == 422
     assert refused.json()["type"] == "/problems/not-eligible"
+
+
+def test_housekeeping_purges_what_has_expired(
+    client: TestClient,
+    clinic: Clinic,
+    integration: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    from needleplan.ops.housekeeping import purge_expired
+
+    a = make_client(client, clinician, name="Alice")
+    expired = _hold(client, integration, booking(clinic, a, local(future_day(), "10:00")))
+    live = _hold(client, integration, booking(clinic, a, local(future_day(), "12:00")))
+    _expire(database, expired["id"])
+    with database.transaction() as db:
+        purged = purge_expired(db)
+    assert purged.hold_blocks == 3  # client, provider and room of the expired hold
+    assert client.get(f"/v1/holds/{live['id']}", headers=integration).json()["status"] == "active"
+    taken = client.post(
+        "/v1/sessions", json=booking(clinic, a, local(future_day(), "12:00")), headers=integration
+    )
+    assert taken.status_code == 409  # the live hold still blocks

@@ -427,11 +427,14 @@ def test_reschedule(
         clinic.room_ids[1],
         clinic.provider_ids[1],
     )
-    with database.transaction() as db:
-        moves = db.exec(select(SessionMove).where(SessionMove.session_id == session["id"])).all()
-    assert [(m.from_room_id, m.to_room_id) for m in moves] == [
+    moves = client.get(f"{path}/moves", headers=front_desk).json()["items"]
+    assert [(m["from_room_id"], m["to_room_id"]) for m in moves] == [
         (clinic.room_ids[0], clinic.room_ids[0]),
         (clinic.room_ids[0], clinic.room_ids[1]),
+    ]
+    assert [(m["from_starts_at"], m["to_starts_at"]) for m in moves] == [
+        (local(day, "10:00"), local(day, "10:15")),
+        (local(day, "10:15"), local(day, "12:00")),
     ]
     client.post(f"{path}/cancel", json={"reason": "moved away"}, headers=front_desk)
     refused = client.patch(

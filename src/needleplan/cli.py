@@ -115,6 +115,21 @@ def revoke_api_key(
 
 
 @app.command()
+def purge() -> None:
+    """Delete expired idempotency records and the busy blocks of expired holds (run it daily)."""
+    from needleplan.ops.housekeeping import purge_expired
+
+    database = _database()
+    with database.transaction() as db:
+        purged = purge_expired(db)
+    database.dispose()
+    typer.echo(
+        f"purged {purged.idempotency_records} idempotency records and "
+        f"{purged.hold_blocks} expired hold blocks"
+    )
+
+
+@app.command()
 def openapi(
     output: Annotated[Path, typer.Argument(help="File to write the OpenAPI document to.")] = Path(
         "openapi.json"

@@ -12,6 +12,7 @@ from needleplan.config import Settings
 from needleplan.deps import AnyCaller, Clinician, DbDep, FrontDesk, SettingsDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
+from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import Instant, LocalDate
 from needleplan.kit.transaction import TransactionalRoute
@@ -39,6 +40,8 @@ from needleplan.sessions.schemas import (
     CancelRequest,
     DaySchedule,
     SessionCreate,
+    SessionMovePage,
+    SessionMoveRead,
     SessionPage,
     SessionRead,
     SessionReschedule,
@@ -126,6 +129,38 @@ async def get_session(
 ) -> SessionRead:
     """Get a session; its `ETag` is the version to send in `If-Match`."""
     return _read(db, settings, caller, session_id, response)
+
+
+@router.get(
+    "/{session_id}/moves", response_model=SessionMovePage, responses=problem_responses(NotFound)
+)
+async def list_session_moves(
+    session_id: str,
+    db: DbDep,
+    _: AnyCaller,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> SessionMovePage:
+    """A session's reschedules, oldest first: where and when it was, and where it went."""
+    zone = service.zone_of(db, service.get_session(db, session_id).location_id)
+    rows, next_cursor = service.list_moves(db, session_id, limit=limit, cursor=cursor)
+    return SessionMovePage(
+        items=[
+            SessionMoveRead(
+                id=m.id,
+                from_starts_at=in_zone(m.from_starts_at, zone),
+                to_starts_at=in_zone(m.to_starts_at, zone),
+                from_provider_id=m.from_provider_id,
+                to_provider_id=m.to_provider_id,
+                from_room_id=m.from_room_id,
+                to_room_id=m.to_room_id,
+                moved_by_key_id=m.moved_by_key_id,
+                moved_at=m.moved_at,
+            )
+            for m in rows
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 @router.patch(

@@ -119,6 +119,23 @@ class SessionPage(ResponseModel):
     next_cursor: str | None
 
 
+class SessionMoveRead(ResponseModel):
+    id: str
+    from_starts_at: datetime
+    to_starts_at: datetime
+    from_provider_id: str
+    to_provider_id: str
+    from_room_id: str
+    to_room_id: str
+    moved_by_key_id: str | None
+    moved_at: datetime
+
+
+class SessionMovePage(ResponseModel):
+    items: list[SessionMoveRead]
+    next_cursor: str | None
+
+
 class HoldStatus(StrEnum):
     active = "active"
     expired = "expired"

@@ -301,6 +301,14 @@ def reschedule(
     return session, checked.zone, verdict
 
 
+def list_moves(
+    db: Session, session_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[SessionMove], str | None]:
+    get_session(db, session_id)
+    statement = select(SessionMove).where(SessionMove.session_id == session_id)
+    return keyset_page(db, statement, SessionMove.id, limit=limit, cursor=cursor)
+
+
 def _transition(session: TreatmentSession, action: Action) -> SessionStatus:
     target = next_status(SessionStatus(session.status), action)
     if target is None:
