@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from needleplan.plans.windows import CourseSession, out_of_window, window_after
 from tests.conftest import Headers
-from tests.factories import BERLIN, Clinic, booking, local, make_client, make_clinic
+from tests.factories import BERLIN, Clinic, booking, future_day, local, make_client, make_clinic
 
 
 def _first_tuesday_three_weeks_before_spring_dst() -> date:
@@ -370,3 +370,27 @@ def test_lowering_the_planned_count_completes_a_finished_course(
     )
     assert lowered.status_code == 200, lowered.text
     assert lowered.json()["status"] == "completed"
+
+
+def test_the_plans_provider_comes_first_even_when_free_only_later(
+    client: TestClient, clinic: Clinic, admin: Headers, front_desk: Headers, clinician: Headers
+) -> None:
+    """The plan's provider is free only on day 5 from 10:00 to 10:45: two starts for a 40-minute
+    treatment. They rank above every earlier slot of the other provider."""
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, provider_id=clinic.provider_ids[1])
+    path = f"/v1/providers/{clinic.provider_ids[1]}/exceptions"
+    for start, end in (
+        (local(future_day(0), "00:00"), local(future_day(5), "10:00")),
+        (local(future_day(5), "10:45"), local(future_day(20), "00:00")),
+    ):
+        away = {"kind": "time_off", "starts_at": start, "ends_at": end}
+        assert client.post(path, json=away, headers=admin).status_code == 201
+    slots = client.get(
+        f"/v1/treatment-plans/{plan['id']}/next-slots?limit=3", headers=front_desk
+    ).json()["slots"]
+    assert [(s["provider_id"], s["starts_at"]) for s in slots[:2]] == [
+        (clinic.provider_ids[1], local(future_day(5), "10:00")),
+        (clinic.provider_ids[1], local(future_day(5), "10:05")),
+    ]
+    assert slots[2]["provider_id"] == clinic.provider_ids[0]

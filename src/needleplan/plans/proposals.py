@@ -25,6 +25,7 @@ from needleplan.sessions.service import create_session
 from needleplan.sessions.views import session_read
 
 FIRST_SESSION_HORIZON = timedelta(days=14)
+FIRST_LOOK = timedelta(days=2)
 
 
 class CourseNotFeasible(Problem):
@@ -57,7 +58,7 @@ def _search_window(
     preferred = plan.provider_id or (previous.provider_id if previous is not None else None)
     previous_start = previous.starts_at if previous is not None else None
 
-    def best_of(provider_id: str | None) -> tuple[list[Slot], ZoneInfo, int]:
+    def best_of(provider_id: str | None, end: datetime) -> tuple[list[Slot], ZoneInfo, int]:
         runs, zone, offsets = search(
             db,
             settings,
@@ -66,7 +67,7 @@ def _search_window(
                 intensity=Intensity(plan.intensity),
                 numbing=plan.numbing,
                 starts_from=starts_from,
-                until=until,
+                until=end,
                 location_id=plan.location_id,
                 provider_id=provider_id,
                 client_id=plan.client_id,
@@ -75,13 +76,24 @@ def _search_window(
         ranking = Ranking(zone, preferred_provider=preferred, previous_start=previous_start)
         return top(runs, settings.slot_grid_minutes, ranking, limit), zone, offsets.client_minutes
 
+    def best_for(provider_id: str | None) -> tuple[list[Slot], ZoneInfo, int]:
+        # With no previous session, and every provider searched equally preferred, the
+        # earliest start wins: when the first days already hold enough slots, later ones
+        # cannot beat them.
+        equally_preferred = preferred is None or provider_id == preferred
+        if previous_start is None and equally_preferred and until - starts_from > FIRST_LOOK:
+            found = best_of(provider_id, starts_from + FIRST_LOOK)
+            if len(found[0]) >= limit:
+                return found
+        return best_of(provider_id, until)
+
     # The preferred provider's slots rank above everyone else's: when they alone fill the
     # list, nobody else needs searching.
     if preferred is not None:
-        found = best_of(preferred)
+        found = best_for(preferred)
         if len(found[0]) >= limit:
             return found
-    return best_of(None)
+    return best_for(None)
 
 
 def _require_open(plan: TreatmentPlan) -> None:
