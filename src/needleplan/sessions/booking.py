@@ -244,5 +244,8 @@ def place(
 def _split_expired(rows: list[BusyBlock]) -> tuple[list[BusyBlock], list[BusyBlock]]:
     """(live blocks, blocks of holds that have expired)."""
     now = utc_now()
-    expired = [row for row in rows if row.expires_at is not None and row.expires_at <= now]
-    return [row for row in rows if row not in expired], expired
+    live: list[BusyBlock] = []
+    expired: list[BusyBlock] = []
+    for row in rows:
+        (expired if row.expires_at is not None and row.expires_at <= now else live).append(row)
+    return live, expired

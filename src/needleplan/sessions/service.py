@@ -401,7 +401,10 @@ def provider_zone(db: Session, provider_id: str, location_id: str | None) -> Zon
     get_or_404(db, Provider, provider_id, what="provider")
     if location_id is None:
         location_id = db.exec(
-            select(WorkingInterval.location_id).where(WorkingInterval.provider_id == provider_id)
+            select(WorkingInterval.location_id)
+            .where(WorkingInterval.provider_id == provider_id)
+            # The location of the provider's first interval in the week, so the answer is stable.
+            .order_by(col(WorkingInterval.weekday), col(WorkingInterval.start_time))
         ).first()
     if location_id is None:
         raise ValidationFailed(
