@@ -45,6 +45,7 @@ from needleplan.models import (
     WorkingInterval,
 )
 from needleplan.plans.proposals import propose_course
+from needleplan.sessions import busy_days
 
 ZONE = ZoneInfo("Europe/Berlin")
 PROVIDERS, ROOMS, CLIENTS, DAYS, PER_DAY = 20, 24, 500, 30, 17
@@ -159,6 +160,10 @@ def _seed(database: Database, first_day: date) -> dict[str, object]:
     with database.transaction() as db:
         db.execute(insert(TreatmentSession), sessions)
         db.execute(insert(BusyBlock), blocks)
+        # What the booking engine keeps beside the blocks (sessions/repository.py).
+        busy_days.record(
+            db, taken=[(b["resource_id"], b["starts_at"], b["ends_at"]) for b in blocks]
+        )
     with database.transaction() as db:
         plan = TreatmentPlan(
             client_id=clients[0].id,

@@ -20,6 +20,7 @@ from needleplan.config import Settings
 from needleplan.db import Database
 from needleplan.main import create_app
 from needleplan.migrations import migrate
+from tests.busy_day_check import summary_mismatches
 
 if TYPE_CHECKING:
     from tests.live_server import LiveServer
@@ -90,7 +91,10 @@ def database(migrated_database: Database) -> Iterator[RollbackDatabase]:
     connection = migrated_database.engine.connect()
     outer = connection.begin()
     yield RollbackDatabase(migrated_database.url, connection)
+    # Whatever the test booked, moved or cancelled, the summary must still match the blocks.
+    mismatches = summary_mismatches(connection)
     outer.rollback()
+    assert not mismatches, f"busy_days disagrees with busy_blocks at {mismatches}"
     connection.close()
 
 

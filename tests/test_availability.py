@@ -3,6 +3,7 @@ against the booking engine itself."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from needleplan.availability.slots import Offsets, RoomFree, Slot, expand, find_runs
 from needleplan.kit.localtime import local_instant
 from needleplan.scheduling.intervals import Interval, subtract
+from needleplan.scheduling.minutes import MinuteLine
 from tests.conftest import Headers
 from tests.factories import BERLIN, booking, future_day, local, make_client, make_clinic
 
@@ -20,9 +22,16 @@ from tests.factories import BERLIN, booking, future_day, local, make_client, mak
 DAY0 = date(2027, 3, 26)
 
 
+@dataclass(frozen=True)
+class _Room:
+    room_id: str
+    name: str
+    free: list[Interval]
+
+
 def _brute_force(
     providers: dict[str, list[Interval]],
-    rooms: list[RoomFree],
+    rooms: list[_Room],
     offsets: Offsets,
     earliest: datetime,
     latest: datetime,
@@ -88,15 +97,17 @@ def test_slots_match_brute_force(
     providers = {f"p{i}": subtract(work, provider_busy[i]) for i, work in enumerate(provider_work)}
     everything = [Interval(datetime(2027, 3, 20, tzinfo=UTC), datetime(2027, 4, 5, tzinfo=UTC))]
     rooms = [
-        RoomFree(f"r{i}", f"Room {i}", subtract(everything, busy))
-        for i, busy in enumerate(room_busy)
+        _Room(f"r{i}", f"Room {i}", subtract(everything, busy)) for i, busy in enumerate(room_busy)
     ]
     offsets = Offsets(numbing, treatment, turnover)
     earliest = local_instant(DAY0, time(0), BERLIN) + timedelta(minutes=window[0])
     latest = earliest + timedelta(minutes=window[1])
+    # The finder sees free time as minutes on a line; the brute force keeps the intervals.
+    line = MinuteLine.of_days(date(2027, 3, 20), date(2027, 4, 4))
     runs = find_runs(
-        providers=providers,
-        rooms=rooms,
+        line=line,
+        providers={p: line.covered(free) for p, free in providers.items()},
+        rooms=[RoomFree(r.room_id, r.name, line.covered(r.free)) for r in rooms],
         offsets=offsets,
         earliest=earliest,
         latest=latest,
@@ -255,22 +266,3 @@ def test_an_availability_search_runs_a_fixed_number_of_queries(
     finally:
         event.remove(database.connection, "before_cursor_execute", count)
     assert counts[0] == counts[1] == counts[2], counts
-
-
-def _ranges(points: list[int]) -> list[Any]:
-    from needleplan.availability.slots import StartRange
-
-    base = datetime(2027, 1, 1, tzinfo=UTC)
-    edges = sorted(set(points))
-    return [
-        StartRange(base + timedelta(minutes=a), base + timedelta(minutes=b))
-        for a, b in zip(edges[::2], edges[1::2], strict=False)
-    ]
-
-
-@given(st.lists(st.integers(0, 2000), max_size=6), st.lists(st.integers(0, 2000), max_size=200))
-def test_intersect_by_bisection_matches_the_walk(short: list[int], long: list[int]) -> None:
-    from needleplan.availability.slots import _intersect_walk, intersect
-
-    a, b = _ranges(short), _ranges(long)
-    assert intersect(a, b) == _intersect_walk(a, b) == intersect(b, a)

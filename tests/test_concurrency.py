@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from needleplan.durations.quote import segments_for
+from tests.busy_day_check import summary_mismatches
 from tests.conftest import server_url
 from tests.factories import WEEK, future_day, local
 from tests.live_server import LiveServer
@@ -165,6 +166,14 @@ def _overlaps_in_database(database_url: str) -> list[tuple[str, str, str]]:
     return clashes
 
 
+def _summary_mismatches(database_url: str) -> list[str]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        found = summary_mismatches(connection)
+    engine.dispose()
+    return found
+
+
 def test_concurrent_bookings_never_collide(live_server: LiveServer) -> None:
     clinic = _setup(live_server)
     headers = live_server.key_for("integration")
@@ -174,7 +183,32 @@ def test_concurrent_bookings_never_collide(live_server: LiveServer) -> None:
     assert counts[201] > 0
     assert counts[409] > 0
     assert _overlaps_in_database(live_server.database_url) == []
+    assert _summary_mismatches(live_server.database_url) == []
     print(f"\n{live_server.workers} workers: {dict(counts)}")
+
+
+def test_concurrent_bookings_of_one_provider_day_all_reach_the_summary(
+    live_server: LiveServer,
+) -> None:
+    """Bookings that do not collide but share a provider and a day update the same busy-day
+    row at once: every one of them must be in it afterwards (no lost update)."""
+    clinic = _setup(live_server)
+    headers = live_server.key_for("integration")
+    day = future_day(9)
+    bodies = [
+        {
+            "client_id": clinic["clients"][i % len(clinic["clients"])],
+            "provider_id": clinic["providers"][0],
+            "room_id": clinic["rooms"][i % len(clinic["rooms"])],
+            "location_id": clinic["location"],
+            "areas": ["lips"],
+            "starts_at": local(day, f"{8 + i // 2:02d}:{30 * (i % 2):02d}"),
+        }
+        for i in range(24)
+    ]
+    statuses = asyncio.run(_fire(live_server, headers, bodies))
+    assert Counter(statuses) == {201: 24}, live_server.log()[-3000:]
+    assert _summary_mismatches(live_server.database_url) == []
 
 
 def test_the_same_slot_is_won_exactly_once(live_server: LiveServer) -> None:

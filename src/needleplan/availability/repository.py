@@ -1,25 +1,23 @@
-"""The queries of one availability search: a fixed number, whatever the range or calendar."""
+"""The queries of one availability search: a fixed number, whatever the range or calendar.
+(Session blocks are read from their summary, ``sessions/busy_days.py``.)"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import String, or_, type_coerce
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.models import BusyBlock, Provider, ProviderException, Room, WorkingInterval
 from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
 
 
-def weekly_plans(
-    db: Session, location_id: str, provider_ids: Sequence[str] | None
-) -> dict[str, list[WeeklyInterval]]:
-    """Active providers' weekly plans at the location (all such providers, or those named).
+def weekly_plans(db: Session, location_id: str) -> dict[str, list[WeeklyInterval]]:
+    """Every active provider's weekly plan at the location.
 
     Read as plain rows: building ORM objects for every interval of every provider was a large
     share of a search."""
@@ -33,50 +31,59 @@ def weekly_plans(
         .join(Provider, col(Provider.id) == col(WorkingInterval.provider_id))
         .where(WorkingInterval.location_id == location_id, col(Provider.active).is_(True))
     )
-    if provider_ids is not None:
-        statement = statement.where(col(WorkingInterval.provider_id).in_(provider_ids))
     plans: dict[str, list[WeeklyInterval]] = defaultdict(list)
     for provider_id, weekday, start_time, end_time in db.connection().execute(statement).all():
         plans[provider_id].append(WeeklyInterval(weekday, start_time, end_time))
-    return plans
+    return dict(plans)
 
 
-def extra_hours_providers(
-    db: Session, location_id: str, start: datetime, end: datetime
-) -> list[str]:
-    """Providers with extra hours at the location in the range (they may have no weekly plan)."""
-    rows = db.exec(
-        select(ProviderException.provider_id)
-        .join(Provider, col(Provider.id) == col(ProviderException.provider_id))
-        .where(
-            ProviderException.kind == "extra_hours",
-            ProviderException.location_id == location_id,
-            col(ProviderException.starts_at) < end,
-            col(ProviderException.ends_at) > start,
-            col(Provider.active).is_(True),
-        )
-    ).all()
-    return sorted(set(rows))
+@dataclass(frozen=True)
+class Exceptions:
+    """Active providers' time off (anywhere) and extra hours (at the location) in a range."""
+
+    by_provider: Mapping[str, list[DatedException]]
+
+    @property
+    def extra_hours(self) -> set[str]:
+        """Providers with extra hours here: they may work although they have no weekly plan."""
+        return {
+            provider_id
+            for provider_id, found in self.by_provider.items()
+            if any(e.kind == "extra_hours" for e in found)
+        }
+
+    def of(self, provider_id: str) -> list[DatedException]:
+        return list(self.by_provider.get(provider_id, []))
 
 
 def exceptions(
-    db: Session, provider_ids: Sequence[str], location_id: str, start: datetime, end: datetime
-) -> dict[str, list[DatedException]]:
-    rows = db.exec(
-        select(ProviderException).where(
-            col(ProviderException.provider_id).in_(provider_ids),
+    db: Session, location_id: str, provider_id: str | None, start: datetime, end: datetime
+) -> Exceptions:
+    """Of one provider, or of every active provider (time off is rare: all of it in the range)."""
+    statement = (
+        select(
+            col(ProviderException.provider_id),
+            col(ProviderException.kind),
+            col(ProviderException.starts_at),
+            col(ProviderException.ends_at),
+        )
+        .join(Provider, col(Provider.id) == col(ProviderException.provider_id))
+        .where(
             col(ProviderException.starts_at) < end,
             col(ProviderException.ends_at) > start,
             or_(
                 col(ProviderException.kind) == "time_off",
                 col(ProviderException.location_id) == location_id,
             ),
+            col(Provider.active).is_(True),
         )
-    ).all()
+    )
+    if provider_id is not None:
+        statement = statement.where(col(ProviderException.provider_id) == provider_id)
     found: dict[str, list[DatedException]] = defaultdict(list)
-    for row in rows:
-        found[row.provider_id].append(DatedException(row.kind, row.starts_at, row.ends_at))
-    return found
+    for row_provider, kind, starts_at, ends_at in db.connection().execute(statement).all():
+        found[row_provider].append(DatedException(kind, starts_at, ends_at))
+    return Exceptions(dict(found))
 
 
 def rooms(db: Session, location_id: str, room_id: str | None) -> list[Room]:
@@ -86,63 +93,23 @@ def rooms(db: Session, location_id: str, room_id: str | None) -> list[Room]:
     return list(db.exec(statement).all())
 
 
-def busy(
-    db: Session,
-    resource_ids: Sequence[str],
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    *,
-    useless_gap_minutes: Mapping[str, int],
+def live_hold_blocks(
+    db: Session, resource_ids: Collection[str], start: datetime, end: datetime, now: datetime
 ) -> dict[str, list[Interval]]:
-    """Busy time of the given providers, rooms and clients (ids are unique across kinds).
+    """Unexpired hold blocks touching [start, end) of the given resources.
 
-    The hot query of a search. Free gaps between blocks shorter than
-    ``useless_gap_minutes[kind]`` can never hold the session searched for, so the blocks around
-    them are joined: a month of a busy calendar becomes a few intervals per day. Rows are read
-    plainly (on SQLite as text, parsed by ``datetime.fromisoformat``) and joined in one pass.
-    (Measured: joining them in SQL with window functions was slower on SQLite.)
-    """
-    on_sqlite = db.get_bind().dialect.name == "sqlite"
-    starts = type_coerce(BusyBlock.starts_at, String) if on_sqlite else col(BusyBlock.starts_at)
-    ends = type_coerce(BusyBlock.ends_at, String) if on_sqlite else col(BusyBlock.ends_at)
-    statement = (
-        select(col(BusyBlock.resource_id), col(BusyBlock.resource_kind), starts, ends)
-        .where(
-            col(BusyBlock.resource_id).in_(resource_ids),
+    Session blocks come from the busy-day summary; holds stay out of it because they expire
+    without a write. Live holds are few in the whole clinic, so the read goes by expiry (its
+    index) and the resources are picked here."""
+    rows = db.connection().execute(
+        select(col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)).where(
+            col(BusyBlock.expires_at) > now,
             col(BusyBlock.starts_at) < end,
-            # A lower bound on the start keeps the read proportional to the range, not to the
-            # resource's whole history.
-            col(BusyBlock.starts_at) > start - LONGEST_BLOCK,
             col(BusyBlock.ends_at) > start,
-            or_(col(BusyBlock.expires_at).is_(None), col(BusyBlock.expires_at) > now),
         )
-        .order_by(col(BusyBlock.resource_id), col(BusyBlock.starts_at))
     )
-    # The driver's own rows: no per-row result processing (the loop below parses what it needs).
-    rows = db.connection().execute(statement).cursor.fetchall()
-    parse: Callable[[Any], datetime] = datetime.fromisoformat if on_sqlite else _naive_utc
     found: dict[str, list[Interval]] = defaultdict(list)
-    current_id: str | None = None
-    island_start = island_end = datetime.min  # noqa: DTZ901 - naive UTC until the island is closed
-    gap = timedelta(0)
-    for resource_id, kind, starts_at, ends_at in rows:
-        begin, finish = parse(starts_at), parse(ends_at)
-        if resource_id == current_id and begin - island_end < gap:
-            island_end = max(island_end, finish)
-            continue
-        if current_id is not None:
-            found[current_id].append(_aware(island_start, island_end))
-        current_id, island_start, island_end = resource_id, begin, finish
-        gap = timedelta(minutes=useless_gap_minutes.get(kind, 0))
-    if current_id is not None:
-        found[current_id].append(_aware(island_start, island_end))
+    for resource_id, starts_at, ends_at in rows:
+        if resource_id in resource_ids:
+            found[resource_id].append(Interval(starts_at, ends_at))
     return found
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _aware(start: datetime, end: datetime) -> Interval:
-    return Interval(start.replace(tzinfo=UTC), end.replace(tzinfo=UTC))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -17,8 +17,9 @@ from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
 from needleplan.models import Location, Provider, Room
 from needleplan.problems import ValidationFailed, field_error
-from needleplan.scheduling.intervals import Interval, subtract
-from needleplan.scheduling.working_time import working_intervals
+from needleplan.scheduling.minutes import MINUTE, MinuteLine
+from needleplan.scheduling.working_time import WeeklyInterval, working_intervals
+from needleplan.sessions import busy_days
 
 MAX_RANGE = timedelta(days=31)
 
@@ -61,80 +62,137 @@ def resolve_location(db: Session, location_id: str | None, room_id: str | None) 
     return locations[0]
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """What searches at one location for one kind of session share, whatever the range: read
+    once, so that a course proposal's many windows only read the busy time of each."""
+
+    location_id: str
+    zone: ZoneInfo
+    offsets: Offsets
+    plans: dict[str, list[WeeklyInterval]]  # active providers' weekly plans at the location
+    rooms: list[Room]
+
+
+def open_calendar(
+    db: Session,
+    settings: Settings,
+    *,
+    location_id: str,
+    areas: list[str],
+    intensity: Intensity,
+    numbing: bool,
+    room_id: str | None = None,
+) -> Calendar:
+    location = db.get(Location, location_id)
+    assert location is not None
+    quote = quote_for_codes(db, settings, areas, intensity, numbing=numbing, location="query")
+    return Calendar(
+        location_id=location.id,
+        zone=ZoneInfo(location.time_zone),
+        offsets=Offsets(quote.numbing_minutes, quote.treatment_minutes, quote.turnover_minutes),
+        plans=repository.weekly_plans(db, location.id),
+        rooms=repository.rooms(db, location.id, room_id),
+    )
+
+
 def search(
     db: Session, settings: Settings, query: Search
 ) -> tuple[list[SlotRun], ZoneInfo, Offsets]:
     """Every start in [from, to) at which the booking would succeed right now."""
-    if query.until <= query.starts_from:
+    _check_range(query.starts_from, query.until)
+    if query.provider_id is not None and db.get(Provider, query.provider_id) is None:
+        raise _query_error("provider_id", "No provider has this id.", "unknown_reference")
+    calendar = open_calendar(
+        db,
+        settings,
+        location_id=query.location_id,
+        areas=query.areas,
+        intensity=query.intensity,
+        numbing=query.numbing,
+        room_id=query.room_id,
+    )
+    runs = free_runs(
+        db,
+        settings,
+        calendar,
+        query.starts_from,
+        query.until,
+        provider_id=query.provider_id,
+        client_id=query.client_id,
+    )
+    return runs, calendar.zone, calendar.offsets
+
+
+def _check_range(starts_from: datetime, until: datetime) -> None:
+    if until <= starts_from:
         raise _query_error("to", "`to` must be after `from`.", "range")
-    if query.until - query.starts_from > MAX_RANGE:
+    if until - starts_from > MAX_RANGE:
         raise _query_error("to", "Search at most 31 days at a time.", "range")
-    location = db.get(Location, query.location_id)
-    assert location is not None
-    zone = ZoneInfo(location.time_zone)
-    quote = quote_for_codes(
-        db, settings, query.areas, query.intensity, numbing=query.numbing, location="query"
-    )
-    offsets = Offsets(quote.numbing_minutes, quote.treatment_minutes, quote.turnover_minutes)
-    earliest = max(
-        query.starts_from, utc_now() + timedelta(minutes=settings.minimum_notice_minutes)
-    )
-    span_end = query.until + timedelta(minutes=offsets.total)
-    if query.provider_id is not None:
-        provider = db.get(Provider, query.provider_id)
-        if provider is None:
-            raise _query_error("provider_id", "No provider has this id.", "unknown_reference")
-        plans = repository.weekly_plans(db, location.id, [query.provider_id])
-        provider_ids = [query.provider_id] if provider.active else []
+
+
+def free_runs(
+    db: Session,
+    settings: Settings,
+    calendar: Calendar,
+    starts_from: datetime,
+    until: datetime,
+    *,
+    provider_id: str | None = None,
+    client_id: str | None = None,
+) -> list[SlotRun]:
+    """The calendar's free starts in [starts_from, until): of one provider or of all, and
+    only where the client is free too when one is named. Three queries, whatever the range."""
+    _check_range(starts_from, until)
+    offsets, zone = calendar.offsets, calendar.zone
+    earliest = max(starts_from, utc_now() + timedelta(minutes=settings.minimum_notice_minutes))
+    span_end = until + timedelta(minutes=offsets.total)
+    exceptions = repository.exceptions(db, calendar.location_id, provider_id, starts_from, span_end)
+    if provider_id is not None:
+        provider_ids = (
+            [provider_id]
+            if provider_id in calendar.plans or provider_id in exceptions.extra_hours
+            else []
+        )
     else:
-        plans = repository.weekly_plans(db, location.id, None)
-        extra = repository.extra_hours_providers(db, location.id, query.starts_from, span_end)
-        provider_ids = sorted(set(plans) | set(extra))
-    rooms = repository.rooms(db, location.id, query.room_id)
-    exceptions = repository.exceptions(db, provider_ids, location.id, query.starts_from, span_end)
+        provider_ids = sorted(set(calendar.plans) | exceptions.extra_hours)
     resources = [
         *provider_ids,
-        *(r.id for r in rooms),
-        *([query.client_id] if query.client_id else []),
+        *(r.id for r in calendar.rooms),
+        *([client_id] if client_id else []),
     ]
-    busy = repository.busy(
-        db,
-        resources,
-        query.starts_from,
-        span_end,
-        utc_now(),
-        useless_gap_minutes={
-            "provider": offsets.treatment,
-            "room": offsets.total,
-            "client": offsets.client_minutes,
-        },
+    # Whole UTC days, so the summary's day rows line up end to end.
+    line = MinuteLine.of_days(
+        starts_from.astimezone(UTC).date(), (span_end - MINUTE).astimezone(UTC).date()
     )
-    first_day = local_date(query.starts_from, zone)
+    busy = busy_days.busy_minutes(db, line, resources)
+    holds = repository.live_hold_blocks(db, set(resources), line.origin, span_end, utc_now())
+    for resource_id, blocks in holds.items():
+        busy[resource_id] = busy.get(resource_id, 0) | line.touched(blocks)
+    first_day = local_date(starts_from, zone)
     last_day = local_date(span_end, zone)
     providers = {
-        provider_id: subtract(
+        provider_id: line.covered(
             working_intervals(
-                plans.get(provider_id, []),
-                exceptions.get(provider_id, []),
+                calendar.plans.get(provider_id, []),
+                exceptions.of(provider_id),
                 zone,
                 first_day,
                 last_day,
-            ),
-            busy.get(provider_id, []),
+            )
         )
+        & ~busy.get(provider_id, 0)
         for provider_id in provider_ids
     }
-    whole = [Interval(query.starts_from, span_end)]
-    room_free = [RoomFree(r.id, r.name, subtract(whole, busy.get(r.id, []))) for r in rooms]
-    client_free = subtract(whole, busy.get(query.client_id, [])) if query.client_id else None
-    runs = find_runs(
+    rooms = [RoomFree(r.id, r.name, line.everything & ~busy.get(r.id, 0)) for r in calendar.rooms]
+    return find_runs(
+        line=line,
         providers=providers,
-        rooms=room_free,
+        rooms=rooms,
         offsets=offsets,
         earliest=earliest,
-        latest=query.until,
+        latest=until,
         zone=zone,
         grid=settings.slot_grid_minutes,
-        client_free=client_free,
+        client_free=line.everything & ~busy.get(client_id, 0) if client_id else None,
     )
-    return runs, zone, offsets

@@ -3,20 +3,20 @@ Pure (DESIGN 4).
 
 For offsets n (numbing), T (treatment) and R (turnover), a start t suits a provider when
 [t+n, t+n+T) lies in their free time, a room when [t, t+n+T+R) lies in its free time, and the
-client when [t, t+n+T) lies in theirs. Each free interval [a, b) turns into a closed range of
-starts ([a-n, b-n-T] for the provider, [a, b-n-T-R] for the room), so the work is linear in the
-number of intervals, not in grid points times sessions.
+client when [t, t+n+T) lies in theirs. Free time is a set of whole minutes (``MinuteLine``), so
+"every start that suits" is a handful of integer operations over the whole range, and the
+result comes out as runs of starts rather than grid points times sessions.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from needleplan.scheduling.intervals import Interval
+from needleplan.scheduling.minutes import MinuteLine, fits
+from needleplan.scheduling.minutes import runs as minute_runs
 
 MINUTE = timedelta(minutes=1)
 
@@ -48,7 +48,7 @@ class StartRange:
 class RoomFree:
     room_id: str
     name: str
-    free: Sequence[Interval]
+    free: int  # minutes on the search's MinuteLine
 
 
 @dataclass(frozen=True, order=True)
@@ -56,52 +56,6 @@ class Slot:
     starts_at: datetime
     provider_id: str
     room_id: str
-
-
-def starts_within(free: Sequence[Interval], before: int, busy: int) -> list[StartRange]:
-    """Starts t such that [t + before, t + before + busy) lies inside one free interval."""
-    ranges = []
-    for piece in free:
-        first = piece.start - timedelta(minutes=before)
-        last = piece.end - timedelta(minutes=before + busy)
-        if first <= last:
-            ranges.append(StartRange(first, last))
-    return ranges
-
-
-def intersect(a: Sequence[StartRange], b: Sequence[StartRange]) -> list[StartRange]:
-    """Both inputs sorted and disjoint; so is the result. When one list is much shorter, its
-    ranges look up their partners by bisection instead of walking the long list."""
-    if len(a) > len(b):
-        a, b = b, a
-    if len(a) * 8 >= len(b):
-        return _intersect_walk(a, b)
-    lasts = [r.last for r in b]
-    result = []
-    for current in a:
-        index = bisect.bisect_left(lasts, current.first)
-        while index < len(b) and b[index].first <= current.last:
-            first = max(current.first, b[index].first)
-            last = min(current.last, b[index].last)
-            if first <= last:
-                result.append(StartRange(first, last))
-            index += 1
-    return result
-
-
-def _intersect_walk(a: Sequence[StartRange], b: Sequence[StartRange]) -> list[StartRange]:
-    result = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        first = max(a[i].first, b[j].first)
-        last = min(a[i].last, b[j].last)
-        if first <= last:
-            result.append(StartRange(first, last))
-        if a[i].last < b[j].last:
-            i += 1
-        else:
-            j += 1
-    return result
 
 
 def align_up(instant: datetime, zone: ZoneInfo, grid: int) -> datetime:
@@ -142,61 +96,45 @@ def _aligned(span: StartRange, zone: ZoneInfo, grid: int) -> StartRange | None:
     return StartRange(first, first + steps * timedelta(minutes=grid))
 
 
-def _without(ranges: Sequence[StartRange], taken: Sequence[StartRange]) -> list[StartRange]:
-    """Closed ranges minus closed ranges (both sorted and disjoint)."""
-    tick = timedelta(microseconds=1)
-    result: list[StartRange] = []
-    index = 0
-    for current in ranges:
-        first = current.first
-        while index < len(taken) and taken[index].last < first:
-            index += 1
-        probe = index
-        while probe < len(taken) and taken[probe].first <= current.last:
-            if taken[probe].first > first:
-                result.append(StartRange(first, taken[probe].first - tick))
-            first = max(first, taken[probe].last + tick)
-            probe += 1
-        if first <= current.last:
-            result.append(StartRange(first, current.last))
-    return result
-
-
 def find_runs(
     *,
-    providers: Mapping[str, Sequence[Interval]],
+    line: MinuteLine,
+    providers: Mapping[str, int],
     rooms: Sequence[RoomFree],
     offsets: Offsets,
     earliest: datetime,
     latest: datetime,
     zone: ZoneInfo,
     grid: int,
-    client_free: Sequence[Interval] | None = None,
+    client_free: int | None = None,
 ) -> list[SlotRun]:
     """Every (start, provider) with earliest <= start < latest where a booking would succeed,
     as runs of starts, each with the first free room by name. ``providers`` maps each provider
-    to their free time (working time minus busy time); rooms and the client likewise."""
-    bounds = [StartRange(earliest, latest - timedelta(microseconds=1))]
+    to their free minutes on ``line`` (working time minus busy time); rooms and the client
+    likewise."""
+    bounds = line.between(earliest, latest)
     if client_free is not None:
-        bounds = intersect(bounds, starts_within(client_free, 0, offsets.client_minutes))
-    ordered_rooms = sorted(rooms, key=lambda r: (r.name, r.room_id))
-    room_ranges = [
-        intersect(bounds, starts_within(room.free, 0, offsets.total)) for room in ordered_rooms
-    ]
+        bounds &= fits(client_free, 0, offsets.client_minutes)
+    # Which room each start gets does not depend on the provider: the first free by name.
+    first_free_room: list[tuple[str, int]] = []
+    claimed = 0
+    for room in sorted(rooms, key=lambda r: (r.name, r.room_id)):
+        starts = fits(room.free, 0, offsets.total) & bounds
+        if starts & ~claimed:
+            first_free_room.append((room.room_id, starts & ~claimed))
+        claimed |= starts
     runs: list[SlotRun] = []
     for provider_id in sorted(providers):
-        left = intersect(
-            bounds, starts_within(providers[provider_id], offsets.numbing, offsets.treatment)
-        )
-        for room, ranges in zip(ordered_rooms, room_ranges, strict=True):
+        left = fits(providers[provider_id], offsets.numbing, offsets.treatment) & claimed
+        for room_id, own in first_free_room:
+            taken = left & own
+            for first, last in minute_runs(taken):
+                aligned = _aligned(StartRange(line.instant(first), line.instant(last)), zone, grid)
+                if aligned is not None:
+                    runs.append(SlotRun(aligned.first, aligned.last, provider_id, room_id))
+            left &= ~own
             if not left:
                 break
-            taken = intersect(left, ranges)
-            for span in taken:
-                aligned = _aligned(span, zone, grid)
-                if aligned is not None:
-                    runs.append(SlotRun(aligned.first, aligned.last, provider_id, room.room_id))
-            left = _without(left, taken)
     return runs
 
 

@@ -3,6 +3,7 @@
 from needleplan.models.api_key import ApiKey
 from needleplan.models.audit_event import AuditEvent
 from needleplan.models.busy_block import BusyBlock
+from needleplan.models.busy_day import BusyDay
 from needleplan.models.client import Client
 from needleplan.models.condition_retraction import ConditionRetraction
 from needleplan.models.eligibility_override import EligibilityOverride
@@ -24,6 +25,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "BusyBlock",
+    "BusyDay",
     "Client",
     "ConditionRetraction",
     "EligibilityOverride",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from needleplan.auth.service import Caller
-from needleplan.availability.service import MAX_RANGE, Search, search
+from needleplan.availability.service import MAX_RANGE, Calendar, free_runs, open_calendar
 from needleplan.availability.slots import Slot
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
@@ -41,49 +41,56 @@ class Ranked:
     client_minutes: int
 
 
+def _calendar(db: Session, settings: Settings, plan: TreatmentPlan) -> Calendar:
+    return open_calendar(
+        db,
+        settings,
+        location_id=plan.location_id,
+        areas=list(plan.areas),
+        intensity=Intensity(plan.intensity),
+        numbing=plan.numbing,
+    )
+
+
 def _search_window(
     db: Session,
     settings: Settings,
     plan: TreatmentPlan,
+    calendar: Calendar,
     starts_from: datetime,
     until: datetime,
     previous: TreatmentSession | Slot | None,
     limit: int,
-) -> tuple[list[Slot], ZoneInfo, int]:
+) -> list[Slot]:
     now = utc_now()
     starts_from = max(starts_from, now)
     until = min(until, starts_from + MAX_RANGE)
     if until <= starts_from:
-        return [], course.plan_zone(db, plan), 0
+        return []
     preferred = plan.provider_id or (previous.provider_id if previous is not None else None)
     previous_start = previous.starts_at if previous is not None else None
+    ranking = Ranking(calendar.zone, preferred_provider=preferred, previous_start=previous_start)
 
-    def best_of(provider_id: str | None, end: datetime) -> tuple[list[Slot], ZoneInfo, int]:
-        runs, zone, offsets = search(
+    def best_of(provider_id: str | None, end: datetime) -> list[Slot]:
+        runs = free_runs(
             db,
             settings,
-            Search(
-                areas=list(plan.areas),
-                intensity=Intensity(plan.intensity),
-                numbing=plan.numbing,
-                starts_from=starts_from,
-                until=end,
-                location_id=plan.location_id,
-                provider_id=provider_id,
-                client_id=plan.client_id,
-            ),
+            calendar,
+            starts_from,
+            end,
+            provider_id=provider_id,
+            client_id=plan.client_id,
         )
-        ranking = Ranking(zone, preferred_provider=preferred, previous_start=previous_start)
-        return top(runs, settings.slot_grid_minutes, ranking, limit), zone, offsets.client_minutes
+        return top(runs, settings.slot_grid_minutes, ranking, limit)
 
-    def best_for(provider_id: str | None) -> tuple[list[Slot], ZoneInfo, int]:
+    def best_for(provider_id: str | None) -> list[Slot]:
         # With no previous session, and every provider searched equally preferred, the
         # earliest start wins: when the first days already hold enough slots, later ones
         # cannot beat them.
         equally_preferred = preferred is None or provider_id == preferred
         if previous_start is None and equally_preferred and until - starts_from > FIRST_LOOK:
             found = best_of(provider_id, starts_from + FIRST_LOOK)
-            if len(found[0]) >= limit:
+            if len(found) >= limit:
                 return found
         return best_of(provider_id, until)
 
@@ -91,7 +98,7 @@ def _search_window(
     # list, nobody else needs searching.
     if preferred is not None:
         found = best_for(preferred)
-        if len(found[0]) >= limit:
+        if len(found) >= limit:
             return found
     return best_for(None)
 
@@ -107,18 +114,20 @@ def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int)
     zone = course.plan_zone(db, plan)
     if len(counting) >= plan.sessions_planned:
         return Ranked(None, [], zone, 0)
+    calendar = _calendar(db, settings, plan)
+    minutes = calendar.offsets.client_minutes
     if not counting:
         now = utc_now()
-        slots, zone, minutes = _search_window(
-            db, settings, plan, now, now + FIRST_SESSION_HORIZON, None, limit
+        slots = _search_window(
+            db, settings, plan, calendar, now, now + FIRST_SESSION_HORIZON, None, limit
         )
         return Ranked(None, slots, zone, minutes)
     previous = counting[-1]
     window = window_after(
         previous.starts_at, len(counting) + 1, zone, plan.min_interval_days, plan.max_interval_days
     )
-    slots, zone, minutes = _search_window(
-        db, settings, plan, window.starts_at, window.ends_at, previous, limit
+    slots = _search_window(
+        db, settings, plan, calendar, window.starts_at, window.ends_at, previous, limit
     )
     return Ranked(window, slots, zone, minutes)
 
@@ -132,19 +141,19 @@ def propose_course(
     zone = course.plan_zone(db, plan)
     previous: TreatmentSession | Slot | None = counting[-1] if counting else None
     proposals: list[Slot] = []
-    minutes = 0
+    calendar = _calendar(db, settings, plan)
     for number in range(len(counting) + 1, plan.sessions_planned + 1):
         if previous is None:
             begin = starts_from or utc_now()
-            slots, zone, minutes = _search_window(
-                db, settings, plan, begin, begin + FIRST_SESSION_HORIZON, None, 1
+            slots = _search_window(
+                db, settings, plan, calendar, begin, begin + FIRST_SESSION_HORIZON, None, 1
             )
         else:
             window = window_after(
                 previous.starts_at, number, zone, plan.min_interval_days, plan.max_interval_days
             )
-            slots, zone, minutes = _search_window(
-                db, settings, plan, window.starts_at, window.ends_at, previous, 1
+            slots = _search_window(
+                db, settings, plan, calendar, window.starts_at, window.ends_at, previous, 1
             )
         if not slots:
             raise CourseNotFeasible(
@@ -152,7 +161,7 @@ def propose_course(
             )
         previous = slots[0]
         proposals.append(slots[0])
-    return proposals, zone, minutes
+    return proposals, zone, calendar.offsets.client_minutes
 
 
 def book_course(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, insert, or_
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,9 @@ from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.kit.ids import new_id
 from needleplan.models import BusyBlock, Location, ProviderException, WorkingInterval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
+from needleplan.sessions import busy_days
 from needleplan.sessions.blocks import Block
+from needleplan.sessions.busy_days import Span
 
 
 def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
@@ -66,18 +69,45 @@ def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
     return list(db.exec(statement.order_by(col(BusyBlock.starts_at))).all())
 
 
+def _delete_where(db: Session, condition: Any, *, summarise: bool = True) -> list[Span]:
+    """Delete blocks; return the session blocks among them (holds are not in the summary),
+    after freeing their minutes in the busy-day summary unless the caller will."""
+    deleted = db.execute(
+        delete(BusyBlock)
+        .where(condition)
+        .returning(
+            col(BusyBlock.resource_id),
+            col(BusyBlock.starts_at),
+            col(BusyBlock.ends_at),
+            col(BusyBlock.expires_at),
+        )
+    ).all()
+    freed = [(row[0], row[1], row[2]) for row in deleted if row[3] is None]
+    if summarise:
+        busy_days.record(db, freed=freed)
+    return freed
+
+
 def delete_blocks_by_id(db: Session, block_ids: Sequence[str]) -> None:
     if block_ids:
-        db.exec(delete(BusyBlock).where(col(BusyBlock.id).in_(block_ids)))
+        _delete_where(db, col(BusyBlock.id).in_(block_ids))
 
 
 def delete_blocks(
-    db: Session, *, session_id: str | None = None, hold_id: str | None = None
-) -> None:
+    db: Session,
+    *,
+    session_id: str | None = None,
+    hold_id: str | None = None,
+    summarise: bool = True,
+) -> list[Span]:
+    """Delete a session's or a hold's blocks. With ``summarise=False`` the caller passes the
+    returned spans on to ``insert_blocks(freed=...)``, which records both in one ordered batch."""
+    freed: list[Span] = []
     if session_id is not None:
-        db.exec(delete(BusyBlock).where(col(BusyBlock.session_id) == session_id))
+        freed += _delete_where(db, col(BusyBlock.session_id) == session_id, summarise=summarise)
     if hold_id is not None:
-        db.exec(delete(BusyBlock).where(col(BusyBlock.hold_id) == hold_id))
+        freed += _delete_where(db, col(BusyBlock.hold_id) == hold_id, summarise=summarise)
+    return freed
 
 
 def insert_blocks(
@@ -87,6 +117,7 @@ def insert_blocks(
     session_id: str | None = None,
     hold_id: str | None = None,
     expires_at: datetime | None = None,
+    freed: Sequence[Span] = (),
 ) -> bool:
     """Insert in one statement; False when the database refuses an overlap (a lost race).
 
@@ -114,6 +145,8 @@ def insert_blocks(
         if _is_overlap(exc):
             return False
         raise
+    taken = [(b.resource_id, b.start, b.end) for b in blocks] if expires_at is None else []
+    busy_days.record(db, freed=freed, taken=taken)
     return True
 
 
