@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,10 +56,8 @@ class Exceptions:
         return list(self.by_provider.get(provider_id, []))
 
 
-def exceptions(
-    db: Session, location_id: str, provider_id: str | None, start: datetime, end: datetime
-) -> Exceptions:
-    """Of one provider, or of every active provider (time off is rare: all of it in the range)."""
+def exceptions(db: Session, location_id: str, start: datetime, end: datetime) -> Exceptions:
+    """Of every active provider (time off is rare: all of it in the range)."""
     statement = (
         select(
             col(ProviderException.provider_id),
@@ -78,8 +76,6 @@ def exceptions(
             col(Provider.active).is_(True),
         )
     )
-    if provider_id is not None:
-        statement = statement.where(col(ProviderException.provider_id) == provider_id)
     found: dict[str, list[DatedException]] = defaultdict(list)
     for row_provider, kind, starts_at, ends_at in db.connection().execute(statement).all():
         found[row_provider].append(DatedException(kind, starts_at, ends_at))
@@ -94,13 +90,13 @@ def rooms(db: Session, location_id: str, room_id: str | None) -> list[Room]:
 
 
 def live_hold_blocks(
-    db: Session, resource_ids: Collection[str], start: datetime, end: datetime, now: datetime
+    db: Session, start: datetime, end: datetime, now: datetime
 ) -> dict[str, list[Interval]]:
-    """Unexpired hold blocks touching [start, end) of the given resources.
+    """Unexpired hold blocks touching [start, end), by resource.
 
     Session blocks come from the busy-day summary; holds stay out of it because they expire
     without a write. Live holds are few in the whole clinic, so the read goes by expiry (its
-    index) and the resources are picked here."""
+    index) and takes them all."""
     rows = db.connection().execute(
         select(col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)).where(
             col(BusyBlock.expires_at) > now,
@@ -110,6 +106,5 @@ def live_hold_blocks(
     )
     found: dict[str, list[Interval]] = defaultdict(list)
     for resource_id, starts_at, ends_at in rows:
-        if resource_id in resource_ids:
-            found[resource_id].append(Interval(starts_at, ends_at))
-    return found
+        found[resource_id].append(Interval(starts_at, ends_at))
+    return dict(found)

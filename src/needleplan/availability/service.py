@@ -17,6 +17,7 @@ from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
 from needleplan.models import Location, Provider, Room
 from needleplan.problems import ValidationFailed, field_error
+from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.minutes import MINUTE, MinuteLine
 from needleplan.scheduling.working_time import WeeklyInterval, working_intervals
 from needleplan.sessions import busy_days
@@ -64,14 +65,19 @@ def resolve_location(db: Session, location_id: str | None, room_id: str | None) 
 
 @dataclass(frozen=True)
 class Calendar:
-    """What searches at one location for one kind of session share, whatever the range: read
-    once, so that a course proposal's many windows only read the busy time of each."""
+    """What every search at one location for one kind of session shares over a stretch of
+    time (``horizon``): read once, so that the many windows of a course proposal only read
+    the busy minutes of each. Time off, extra hours and live holds are few, so all of them in
+    the horizon are read at once."""
 
     location_id: str
     zone: ZoneInfo
     offsets: Offsets
     plans: dict[str, list[WeeklyInterval]]  # active providers' weekly plans at the location
     rooms: list[Room]
+    horizon: Interval
+    exceptions: repository.Exceptions
+    holds: dict[str, list[Interval]]  # unexpired hold blocks by resource
 
 
 def open_calendar(
@@ -82,17 +88,25 @@ def open_calendar(
     areas: list[str],
     intensity: Intensity,
     numbing: bool,
+    starts_from: datetime,
+    until: datetime,
     room_id: str | None = None,
 ) -> Calendar:
+    """A calendar for searching starts in [starts_from, until)."""
     location = db.get(Location, location_id)
     assert location is not None
     quote = quote_for_codes(db, settings, areas, intensity, numbing=numbing, location="query")
+    offsets = Offsets(quote.numbing_minutes, quote.treatment_minutes, quote.turnover_minutes)
+    horizon = Interval(starts_from, until + timedelta(minutes=offsets.total))
     return Calendar(
         location_id=location.id,
         zone=ZoneInfo(location.time_zone),
-        offsets=Offsets(quote.numbing_minutes, quote.treatment_minutes, quote.turnover_minutes),
+        offsets=offsets,
         plans=repository.weekly_plans(db, location.id),
         rooms=repository.rooms(db, location.id, room_id),
+        horizon=horizon,
+        exceptions=repository.exceptions(db, location.id, horizon.start, horizon.end),
+        holds=repository.live_hold_blocks(db, horizon.start, horizon.end, utc_now()),
     )
 
 
@@ -110,6 +124,8 @@ def search(
         areas=query.areas,
         intensity=query.intensity,
         numbing=query.numbing,
+        starts_from=query.starts_from,
+        until=query.until,
         room_id=query.room_id,
     )
     runs = free_runs(
@@ -142,12 +158,13 @@ def free_runs(
     client_id: str | None = None,
 ) -> list[SlotRun]:
     """The calendar's free starts in [starts_from, until): of one provider or of all, and
-    only where the client is free too when one is named. Three queries, whatever the range."""
+    only where the client is free too when one is named. One query, whatever the range."""
     _check_range(starts_from, until)
-    offsets, zone = calendar.offsets, calendar.zone
+    offsets, zone, exceptions = calendar.offsets, calendar.zone, calendar.exceptions
     earliest = max(starts_from, utc_now() + timedelta(minutes=settings.minimum_notice_minutes))
     span_end = until + timedelta(minutes=offsets.total)
-    exceptions = repository.exceptions(db, calendar.location_id, provider_id, starts_from, span_end)
+    if not calendar.horizon.contains(Interval(starts_from, span_end)):
+        raise ValueError("the search reaches beyond the calendar's horizon")
     if provider_id is not None:
         provider_ids = (
             [provider_id]
@@ -166,9 +183,9 @@ def free_runs(
         starts_from.astimezone(UTC).date(), (span_end - MINUTE).astimezone(UTC).date()
     )
     busy = busy_days.busy_minutes(db, line, resources)
-    holds = repository.live_hold_blocks(db, set(resources), line.origin, span_end, utc_now())
-    for resource_id, blocks in holds.items():
-        busy[resource_id] = busy.get(resource_id, 0) | line.touched(blocks)
+    for resource_id in resources:
+        if resource_id in calendar.holds:
+            busy[resource_id] = busy.get(resource_id, 0) | line.touched(calendar.holds[resource_id])
     first_day = local_date(starts_from, zone)
     last_day = local_date(span_end, zone)
     providers = {

@@ -41,7 +41,10 @@ class Ranked:
     client_minutes: int
 
 
-def _calendar(db: Session, settings: Settings, plan: TreatmentPlan) -> Calendar:
+def _calendar(
+    db: Session, settings: Settings, plan: TreatmentPlan, now: datetime, until: datetime
+) -> Calendar:
+    """The plan's calendar from ``now`` (no search starts earlier) to ``until``."""
     return open_calendar(
         db,
         settings,
@@ -49,6 +52,8 @@ def _calendar(db: Session, settings: Settings, plan: TreatmentPlan) -> Calendar:
         areas=list(plan.areas),
         intensity=Intensity(plan.intensity),
         numbing=plan.numbing,
+        starts_from=now,
+        until=max(now, until),
     )
 
 
@@ -61,8 +66,8 @@ def _search_window(
     until: datetime,
     previous: TreatmentSession | Slot | None,
     limit: int,
+    now: datetime,
 ) -> list[Slot]:
-    now = utc_now()
     starts_from = max(starts_from, now)
     until = min(until, starts_from + MAX_RANGE)
     if until <= starts_from:
@@ -114,22 +119,22 @@ def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int)
     zone = course.plan_zone(db, plan)
     if len(counting) >= plan.sessions_planned:
         return Ranked(None, [], zone, 0)
-    calendar = _calendar(db, settings, plan)
-    minutes = calendar.offsets.client_minutes
+    now = utc_now()
     if not counting:
-        now = utc_now()
+        calendar = _calendar(db, settings, plan, now, now + FIRST_SESSION_HORIZON)
         slots = _search_window(
-            db, settings, plan, calendar, now, now + FIRST_SESSION_HORIZON, None, limit
+            db, settings, plan, calendar, now, now + FIRST_SESSION_HORIZON, None, limit, now
         )
-        return Ranked(None, slots, zone, minutes)
+        return Ranked(None, slots, zone, calendar.offsets.client_minutes)
     previous = counting[-1]
     window = window_after(
         previous.starts_at, len(counting) + 1, zone, plan.min_interval_days, plan.max_interval_days
     )
+    calendar = _calendar(db, settings, plan, now, window.ends_at)
     slots = _search_window(
-        db, settings, plan, calendar, window.starts_at, window.ends_at, previous, limit
+        db, settings, plan, calendar, window.starts_at, window.ends_at, previous, limit, now
     )
-    return Ranked(window, slots, zone, minutes)
+    return Ranked(window, slots, zone, calendar.offsets.client_minutes)
 
 
 def propose_course(
@@ -141,19 +146,30 @@ def propose_course(
     zone = course.plan_zone(db, plan)
     previous: TreatmentSession | Slot | None = counting[-1] if counting else None
     proposals: list[Slot] = []
-    calendar = _calendar(db, settings, plan)
+    now = utc_now()
+    begin = starts_from or now
+    # Each window ends within max_interval_days (plus a local day and a DST hour) of the
+    # session before it, so this bounds every window the loop can search.
+    anchor = begin + FIRST_SESSION_HORIZON if previous is None else previous.starts_at
+    remaining = plan.sessions_planned - len(counting)
+    calendar = _calendar(
+        db,
+        settings,
+        plan,
+        now,
+        max(anchor, now) + remaining * timedelta(days=plan.max_interval_days + 2),
+    )
     for number in range(len(counting) + 1, plan.sessions_planned + 1):
         if previous is None:
-            begin = starts_from or utc_now()
             slots = _search_window(
-                db, settings, plan, calendar, begin, begin + FIRST_SESSION_HORIZON, None, 1
+                db, settings, plan, calendar, begin, begin + FIRST_SESSION_HORIZON, None, 1, now
             )
         else:
             window = window_after(
                 previous.starts_at, number, zone, plan.min_interval_days, plan.max_interval_days
             )
             slots = _search_window(
-                db, settings, plan, calendar, window.starts_at, window.ends_at, previous, 1
+                db, settings, plan, calendar, window.starts_at, window.ends_at, previous, 1, now
             )
         if not slots:
             raise CourseNotFeasible(
