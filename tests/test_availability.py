@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from needleplan.availability.slots import Offsets, RoomFree, Slot, expand, find_runs
@@ -18,8 +19,9 @@ from needleplan.scheduling.minutes import MinuteLine
 from tests.conftest import Headers
 from tests.factories import BERLIN, booking, future_day, local, make_client, make_clinic
 
-# A week that contains the spring DST change in Berlin (2027-03-28).
-DAY0 = date(2027, 3, 26)
+# Days around a DST change: Berlin's spring change (2027-03-28, one hour) and Lord Howe
+# Island's autumn change (2027-04-04, half an hour, which moves a 60-minute grid's phase).
+PLACES = [(BERLIN, date(2027, 3, 26)), (ZoneInfo("Australia/Lord_Howe"), date(2027, 4, 2))]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ def _brute_force(
     earliest: datetime,
     latest: datetime,
     grid: int,
+    zone: ZoneInfo,
 ) -> list[Slot]:
     """Try every whole minute: the definition, with no cleverness."""
     slots = []
@@ -43,7 +46,7 @@ def _brute_force(
     if t < earliest:
         t += timedelta(minutes=1)
     while t < latest:
-        local_t = t.astimezone(BERLIN)
+        local_t = t.astimezone(zone)
         if (local_t.hour * 60 + local_t.minute) % grid == 0:
             treatment = Interval(
                 t + timedelta(minutes=offsets.numbing),
@@ -61,49 +64,77 @@ def _brute_force(
     return slots
 
 
-def _day_minutes(day_offset: int, start: int, length: int) -> Interval:
-    day = DAY0 + timedelta(days=day_offset)
-    begin = local_instant(day, time(0), BERLIN) + timedelta(minutes=start)
-    return Interval(begin, begin + timedelta(minutes=length))
+Spans = list[tuple[int, int, int]]  # (day offset, local minute of the day, length)
+
+
+def _local(spans: Spans, day0: date, zone: ZoneInfo) -> list[Interval]:
+    intervals = []
+    for day_offset, start, length in spans:
+        day = day0 + timedelta(days=day_offset)
+        begin = local_instant(day, time(0), zone) + timedelta(minutes=start)
+        intervals.append(Interval(begin, begin + timedelta(minutes=length)))
+    return intervals
 
 
 intervals = st.lists(
-    st.builds(_day_minutes, st.integers(0, 3), st.integers(6 * 60, 20 * 60), st.integers(15, 300)),
-    max_size=5,
+    st.tuples(st.integers(0, 3), st.integers(0, 22 * 60), st.integers(15, 300)), max_size=5
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
+@example(  # Lord Howe's clocks go back half an hour at 02:00: an hourly grid changes phase
+    place=PLACES[1],
+    provider_work=[[(2, 0, 360)]],
+    provider_busy=[[], [], []],
+    room_busy=[[]],
+    numbing=0,
+    treatment=15,
+    turnover=0,
+    grid=60,
+    window=(2 * 24 * 60, 600),
+)
 @given(
+    place=st.sampled_from(PLACES),
     provider_work=st.lists(intervals, min_size=1, max_size=3),
     provider_busy=st.lists(intervals, min_size=3, max_size=3),
     room_busy=st.lists(intervals, min_size=1, max_size=3),
     numbing=st.sampled_from([0, 20, 30]),
     treatment=st.sampled_from([15, 40, 55, 90]),
     turnover=st.sampled_from([0, 10]),
-    grid=st.sampled_from([5, 15, 30]),
+    grid=st.sampled_from([5, 15, 30, 60]),
     window=st.tuples(st.integers(0, 3 * 24 * 60), st.integers(60, 24 * 60)),
 )
 def test_slots_match_brute_force(
-    provider_work: list[list[Interval]],
-    provider_busy: list[list[Interval]],
-    room_busy: list[list[Interval]],
+    place: tuple[ZoneInfo, date],
+    provider_work: list[Spans],
+    provider_busy: list[Spans],
+    room_busy: list[Spans],
     numbing: int,
     treatment: int,
     turnover: int,
     grid: int,
     window: tuple[int, int],
 ) -> None:
-    providers = {f"p{i}": subtract(work, provider_busy[i]) for i, work in enumerate(provider_work)}
-    everything = [Interval(datetime(2027, 3, 20, tzinfo=UTC), datetime(2027, 4, 5, tzinfo=UTC))]
+    zone, day0 = place
+    providers = {
+        f"p{i}": subtract(_local(work, day0, zone), _local(provider_busy[i], day0, zone))
+        for i, work in enumerate(provider_work)
+    }
+    first_day, last_day = day0 - timedelta(days=2), day0 + timedelta(days=6)
+    everything = [
+        Interval(
+            datetime.combine(first_day, time(0), UTC), datetime.combine(last_day, time(0), UTC)
+        )
+    ]
     rooms = [
-        _Room(f"r{i}", f"Room {i}", subtract(everything, busy)) for i, busy in enumerate(room_busy)
+        _Room(f"r{i}", f"Room {i}", subtract(everything, _local(busy, day0, zone)))
+        for i, busy in enumerate(room_busy)
     ]
     offsets = Offsets(numbing, treatment, turnover)
-    earliest = local_instant(DAY0, time(0), BERLIN) + timedelta(minutes=window[0])
+    earliest = local_instant(day0, time(0), zone) + timedelta(minutes=window[0])
     latest = earliest + timedelta(minutes=window[1])
     # The finder sees free time as minutes on a line; the brute force keeps the intervals.
-    line = MinuteLine.of_days(date(2027, 3, 20), date(2027, 4, 4))
+    line = MinuteLine.of_days(first_day, last_day)
     runs = find_runs(
         line=line,
         providers={p: line.covered(free) for p, free in providers.items()},
@@ -111,11 +142,11 @@ def test_slots_match_brute_force(
         offsets=offsets,
         earliest=earliest,
         latest=latest,
-        zone=BERLIN,
+        zone=zone,
         grid=grid,
     )
     found = expand(runs, grid)
-    assert found == _brute_force(providers, rooms, offsets, earliest, latest, grid)
+    assert found == _brute_force(providers, rooms, offsets, earliest, latest, grid, zone)
 
 
 def _availability(client: TestClient, headers: Headers, **params: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from needleplan.models import Location, Provider, Room
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.minutes import MINUTE, MinuteLine
-from needleplan.scheduling.working_time import WeeklyInterval, working_intervals
+from needleplan.scheduling.working_time import DatedException, WeeklyInterval, working_intervals
 from needleplan.sessions import busy_days
 
 MAX_RANGE = timedelta(days=31)
@@ -188,19 +188,16 @@ def free_runs(
             busy[resource_id] = busy.get(resource_id, 0) | line.touched(calendar.holds[resource_id])
     first_day = local_date(starts_from, zone)
     last_day = local_date(span_end, zone)
-    providers = {
-        provider_id: line.covered(
-            working_intervals(
-                calendar.plans.get(provider_id, []),
-                exceptions.of(provider_id),
-                zone,
-                first_day,
-                last_day,
+    # Providers often share a weekly plan: each distinct (plan, exceptions) is expanded once.
+    working: dict[tuple[tuple[WeeklyInterval, ...], tuple[DatedException, ...]], int] = {}
+    providers = {}
+    for provider_id in provider_ids:
+        plan = (tuple(calendar.plans.get(provider_id, [])), tuple(exceptions.of(provider_id)))
+        if plan not in working:
+            working[plan] = line.covered(
+                working_intervals(plan[0], plan[1], zone, first_day, last_day)
             )
-        )
-        & ~busy.get(provider_id, 0)
-        for provider_id in provider_ids
-    }
+        providers[provider_id] = working[plan] & ~busy.get(provider_id, 0)
     rooms = [RoomFree(r.id, r.name, line.everything & ~busy.get(r.id, 0)) for r in calendar.rooms]
     return find_runs(
         line=line,

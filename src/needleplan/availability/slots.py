@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from needleplan.scheduling.minutes import MinuteLine, fits
+from needleplan.scheduling.minutes import MINUTE, MINUTES_PER_DAY, MinuteLine, fits
 from needleplan.scheduling.minutes import runs as minute_runs
-
-MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -36,14 +34,6 @@ class Offsets:
         return self.numbing + self.treatment + self.turnover
 
 
-@dataclass(frozen=True, order=True)
-class StartRange:
-    """Every start in [first, last], both included."""
-
-    first: datetime
-    last: datetime
-
-
 @dataclass(frozen=True)
 class RoomFree:
     room_id: str
@@ -58,22 +48,11 @@ class Slot:
     room_id: str
 
 
-def align_up(instant: datetime, zone: ZoneInfo, grid: int) -> datetime:
-    """The first instant at or after ``instant`` on the local grid (whole minutes, local
-    minute-of-day divisible by ``grid``)."""
-    whole = instant.replace(second=0, microsecond=0)
-    if whole < instant:
-        whole += MINUTE
-    offset = whole.astimezone(zone).utcoffset() or timedelta(0)
-    local_minutes = int((whole + offset).timestamp() // 60)
-    return whole + timedelta(minutes=(-local_minutes) % grid)
-
-
 @dataclass(frozen=True, order=True)
 class SlotRun:
     """Starts every ``grid`` minutes from ``first`` to ``last`` (both on the grid), all with the
-    same provider and room. Because the grid divides an hour, stepping in UTC stays on the
-    local grid across a DST change."""
+    same provider and room. A run never spans a change of the grid's phase (``grid_phases``),
+    so stepping in UTC stays on the local grid."""
 
     first: datetime
     last: datetime
@@ -88,12 +67,44 @@ class SlotRun:
             point += step
 
 
-def _aligned(span: StartRange, zone: ZoneInfo, grid: int) -> StartRange | None:
-    first = align_up(span.first, zone, grid)
-    if first > span.last:
-        return None
-    steps = (span.last - first) // timedelta(minutes=grid)
-    return StartRange(first, first + steps * timedelta(minutes=grid))
+def grid_phases(line: MinuteLine, zone: ZoneInfo, grid: int) -> list[tuple[int, int]]:
+    """Where the local grid lies on the line, as pieces (first index, phase): from a piece's
+    first index on, minute i starts on the local grid exactly when i = phase (mod grid).
+
+    A new piece begins only where the zone's UTC offset changes by other than a multiple of
+    ``grid``; with a grid that divides an hour and one-hour DST changes there is one piece."""
+    origin_minute = int(line.origin.timestamp()) // 60
+
+    def phase_at(index: int) -> int:
+        offset = line.instant(index).astimezone(zone).utcoffset() or timedelta(0)
+        return (-(origin_minute + offset // MINUTE)) % grid
+
+    pieces = [(0, phase_at(0))]
+    for day in range(1, line.length // MINUTES_PER_DAY + 1):
+        end = min(day * MINUTES_PER_DAY, line.length - 1)
+        if phase_at(end) == pieces[-1][1]:
+            continue
+        # Offsets change at most once a day: find the first minute of the new phase.
+        low, high = (day - 1) * MINUTES_PER_DAY, end
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if phase_at(middle) == pieces[-1][1] else (low, middle)
+        pieces.append((high, phase_at(high)))
+    return pieces
+
+
+def _on_grid(
+    first: int, last: int, phases: Sequence[tuple[int, int]], grid: int
+) -> Iterator[tuple[int, int]]:
+    """The grid starts among minutes first..last, as (first, last) runs of one phase each."""
+    for number, (begin, phase) in enumerate(phases):
+        end = phases[number + 1][0] - 1 if number + 1 < len(phases) else last
+        low, high = max(first, begin), min(last, end)
+        if low > high:
+            continue
+        low += (phase - low) % grid
+        if low <= high:
+            yield low, high - (high - low) % grid
 
 
 def find_runs(
@@ -123,15 +134,16 @@ def find_runs(
         if starts & ~claimed:
             first_free_room.append((room.room_id, starts & ~claimed))
         claimed |= starts
+    phases = grid_phases(line, zone, grid)
     runs: list[SlotRun] = []
     for provider_id in sorted(providers):
         left = fits(providers[provider_id], offsets.numbing, offsets.treatment) & claimed
         for room_id, own in first_free_room:
-            taken = left & own
-            for first, last in minute_runs(taken):
-                aligned = _aligned(StartRange(line.instant(first), line.instant(last)), zone, grid)
-                if aligned is not None:
-                    runs.append(SlotRun(aligned.first, aligned.last, provider_id, room_id))
+            for free_first, free_last in minute_runs(left & own):
+                for first, last in _on_grid(free_first, free_last, phases, grid):
+                    runs.append(
+                        SlotRun(line.instant(first), line.instant(last), provider_id, room_id)
+                    )
             left &= ~own
             if not left:
                 break

@@ -68,21 +68,31 @@ class MinuteLine:
 
     def covered(self, intervals: Iterable[Interval]) -> int:
         """Minutes lying wholly inside one of ``intervals`` (free time)."""
-        mask = 0
-        for piece in intervals:
-            mask |= self.span(
-                self.index_at_or_after(piece.start), self.index_at_or_before(piece.end)
-            )
-        return mask
+        return self._mask(
+            (self.index_at_or_after(p.start), self.index_at_or_before(p.end)) for p in intervals
+        )
 
     def touched(self, intervals: Iterable[Interval]) -> int:
         """Minutes that any of ``intervals`` touches (busy time)."""
-        mask = 0
-        for piece in intervals:
-            mask |= self.span(
-                self.index_at_or_before(piece.start), self.index_at_or_after(piece.end)
-            )
-        return mask
+        return self._mask(
+            (self.index_at_or_before(p.start), self.index_at_or_after(p.end)) for p in intervals
+        )
+
+    def _mask(self, spans: Iterable[tuple[int, int]]) -> int:
+        """The union of minute spans [first, end), built in a byte array and converted once:
+        OR-ing one big integer per span would copy the whole line each time."""
+        packed = bytearray((self.length + 7) // 8)
+        for first, end in spans:
+            if end <= first:
+                continue
+            head, tail = first // 8, (end - 1) // 8
+            if head == tail:
+                packed[head] |= ((1 << (end - first)) - 1) << (first % 8)
+                continue
+            packed[head] |= (0xFF << (first % 8)) & 0xFF
+            packed[head + 1 : tail] = b"\xff" * (tail - head - 1)
+            packed[tail] |= (1 << ((end - 1) % 8 + 1)) - 1
+        return int.from_bytes(packed, "little")
 
     def between(self, earliest: datetime, before: datetime) -> int:
         """Whole-minute instants t with earliest <= t < before."""
