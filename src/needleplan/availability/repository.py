@@ -1,5 +1,8 @@
 """The queries of one availability search: a fixed number, whatever the range or calendar.
-(Session blocks are read from their summary, ``sessions/busy_days.py``.)"""
+(Session blocks are read from their summary, ``sessions/busy_days.py``.)
+
+Statements are built once, with bound parameters: building one cost about as much as running
+it, and a course proposal runs these for every session it places."""
 
 from __future__ import annotations
 
@@ -8,12 +11,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from needleplan.models import BusyBlock, Provider, ProviderException, Room, WorkingInterval
 from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
+
+_WEEKLY_PLANS = (
+    select(
+        col(WorkingInterval.provider_id),
+        col(WorkingInterval.weekday),
+        col(WorkingInterval.start_time),
+        col(WorkingInterval.end_time),
+    )
+    .join(Provider, col(Provider.id) == col(WorkingInterval.provider_id))
+    .where(
+        col(WorkingInterval.location_id) == bindparam("location_id"),
+        col(Provider.active).is_(True),
+    )
+)
 
 
 def weekly_plans(db: Session, location_id: str) -> dict[str, list[WeeklyInterval]]:
@@ -21,18 +38,9 @@ def weekly_plans(db: Session, location_id: str) -> dict[str, list[WeeklyInterval
 
     Read as plain rows: building ORM objects for every interval of every provider was a large
     share of a search."""
-    statement = (
-        select(
-            col(WorkingInterval.provider_id),
-            col(WorkingInterval.weekday),
-            col(WorkingInterval.start_time),
-            col(WorkingInterval.end_time),
-        )
-        .join(Provider, col(Provider.id) == col(WorkingInterval.provider_id))
-        .where(WorkingInterval.location_id == location_id, col(Provider.active).is_(True))
-    )
+    rows = db.connection().execute(_WEEKLY_PLANS, {"location_id": location_id}).all()
     plans: dict[str, list[WeeklyInterval]] = defaultdict(list)
-    for provider_id, weekday, start_time, end_time in db.connection().execute(statement).all():
+    for provider_id, weekday, start_time, end_time in rows:
         plans[provider_id].append(WeeklyInterval(weekday, start_time, end_time))
     return dict(plans)
 
@@ -56,28 +64,31 @@ class Exceptions:
         return list(self.by_provider.get(provider_id, []))
 
 
+_EXCEPTIONS = (
+    select(
+        col(ProviderException.provider_id),
+        col(ProviderException.kind),
+        col(ProviderException.starts_at),
+        col(ProviderException.ends_at),
+    )
+    .join(Provider, col(Provider.id) == col(ProviderException.provider_id))
+    .where(
+        col(ProviderException.starts_at) < bindparam("end"),
+        col(ProviderException.ends_at) > bindparam("start"),
+        or_(
+            col(ProviderException.kind) == "time_off",
+            col(ProviderException.location_id) == bindparam("location_id"),
+        ),
+        col(Provider.active).is_(True),
+    )
+)
+
+
 def exceptions(db: Session, location_id: str, start: datetime, end: datetime) -> Exceptions:
     """Of every active provider (time off is rare: all of it in the range)."""
-    statement = (
-        select(
-            col(ProviderException.provider_id),
-            col(ProviderException.kind),
-            col(ProviderException.starts_at),
-            col(ProviderException.ends_at),
-        )
-        .join(Provider, col(Provider.id) == col(ProviderException.provider_id))
-        .where(
-            col(ProviderException.starts_at) < end,
-            col(ProviderException.ends_at) > start,
-            or_(
-                col(ProviderException.kind) == "time_off",
-                col(ProviderException.location_id) == location_id,
-            ),
-            col(Provider.active).is_(True),
-        )
-    )
+    parameters = {"location_id": location_id, "start": start, "end": end}
     found: dict[str, list[DatedException]] = defaultdict(list)
-    for row_provider, kind, starts_at, ends_at in db.connection().execute(statement).all():
+    for row_provider, kind, starts_at, ends_at in db.connection().execute(_EXCEPTIONS, parameters):
         found[row_provider].append(DatedException(kind, starts_at, ends_at))
     return Exceptions(dict(found))
 
@@ -89,6 +100,15 @@ def rooms(db: Session, location_id: str, room_id: str | None) -> list[Room]:
     return list(db.exec(statement).all())
 
 
+_LIVE_HOLDS = select(
+    col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)
+).where(
+    col(BusyBlock.expires_at) > bindparam("now"),
+    col(BusyBlock.starts_at) < bindparam("end"),
+    col(BusyBlock.ends_at) > bindparam("start"),
+)
+
+
 def live_hold_blocks(
     db: Session, start: datetime, end: datetime, now: datetime
 ) -> dict[str, list[Interval]]:
@@ -97,13 +117,7 @@ def live_hold_blocks(
     Session blocks come from the busy-day summary; holds stay out of it because they expire
     without a write. Live holds are few in the whole clinic, so the read goes by expiry (its
     index) and takes them all."""
-    rows = db.connection().execute(
-        select(col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)).where(
-            col(BusyBlock.expires_at) > now,
-            col(BusyBlock.starts_at) < end,
-            col(BusyBlock.ends_at) > start,
-        )
-    )
+    rows = db.connection().execute(_LIVE_HOLDS, {"now": now, "start": start, "end": end})
     found: dict[str, list[Interval]] = defaultdict(list)
     for resource_id, starts_at, ends_at in rows:
         found[resource_id].append(Interval(starts_at, ends_at))

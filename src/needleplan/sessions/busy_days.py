@@ -65,15 +65,19 @@ def record(db: Session, *, freed: Iterable[Span] = (), taken: Iterable[Span] = (
         )
 
 
+# Built once: a course proposal runs this for every window, and building the statement cost
+# as much as running it.
+_BUSY_DAYS = select(col(BusyDay.resource_id), col(BusyDay.day), col(BusyDay.minutes)).where(
+    col(BusyDay.resource_id).in_(bindparam("resource_ids", expanding=True)),
+    col(BusyDay.day) >= bindparam("first_day"),
+    col(BusyDay.day) <= bindparam("last_day"),
+)
+
+
 def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> dict[str, int]:
     """Each resource's session-busy minutes on ``line`` (whole UTC days)."""
     first_day = line.origin.date()
     days = [first_day + timedelta(days=n) for n in range(line.length // MINUTES_PER_DAY)]
-    statement = select(col(BusyDay.resource_id), col(BusyDay.day), col(BusyDay.minutes)).where(
-        col(BusyDay.resource_id).in_(resource_ids),
-        col(BusyDay.day) >= days[0],
-        col(BusyDay.day) <= days[-1],
-    )
     # The driver's own rows, unprocessed: SQLite hands the day back as ISO text and PostgreSQL
     # as a date, so the position of a day is looked up under both spellings.
     position: dict[date | str, int] = {
@@ -82,7 +86,9 @@ def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> 
     }
     empty = "0" * MINUTES_PER_DAY
     texts: dict[str, list[str]] = {}
-    for resource_id, day, minutes in db.connection().execute(statement).cursor.fetchall():
+    parameters = {"resource_ids": list(resource_ids), "first_day": days[0], "last_day": days[-1]}
+    rows = db.connection().execute(_BUSY_DAYS, parameters).cursor.fetchall()
+    for resource_id, day, minutes in rows:
         if resource_id not in texts:
             texts[resource_id] = [empty] * len(days)
         texts[resource_id][position[day]] = minutes
