@@ -71,10 +71,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy, not pysqlite, decide when a transaction begins (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # Only takes effect on a new, empty file (before WAL is switched on). A busy-day row is
-        # 1,440 characters: on 4 kB pages each spills into an overflow page, which doubled the
-        # time of a month's availability read.
-        cursor.execute("PRAGMA page_size=8192")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
