@@ -128,6 +128,9 @@ def test_cli_prints_the_key_alone_on_the_last_line(tmp_path: pytest.TempPathFact
     purged = subprocess.run([*cli, "purge"], env=env, capture_output=True, text=True)
     assert purged.returncode == 0, purged.stderr
     assert purged.stdout.startswith("purged 0 idempotency records")
+    rebuilt = subprocess.run([*cli, "rebuild-busy-days"], env=env, capture_output=True, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.startswith("rebuilt 0 busy-day rows")
     unknown = subprocess.run(
         [*cli, "revoke-api-key", "nope"], env=env, capture_output=True, text=True
     )

@@ -590,3 +590,33 @@ def test_a_forged_instant_cursor_is_400_not_500(client: TestClient, front_desk: 
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     response = client.get("/v1/sessions", params={"cursor": cursor}, headers=front_desk)
     assert response.status_code == 400
+
+
+def test_the_busy_day_summary_can_be_rebuilt_from_the_blocks(
+    client: TestClient,
+    clinic: Clinic,
+    front_desk: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    """After someone edits the summary by hand, `needleplan rebuild-busy-days` (this function)
+    restores it; the fixture's teardown check then finds it matching the blocks again."""
+    from sqlalchemy import text
+
+    from needleplan.sessions.busy_days import rebuild
+    from tests.busy_day_check import summary_mismatches
+
+    day = future_day()
+    for name, hour, room in (("Early", "10:00", 0), ("Later", "12:00", 1)):
+        person = make_client(client, clinician, name=name)
+        _booked(client, front_desk, booking(clinic, person, local(day, hour), room=room))
+    with database.transaction() as db:
+        db.execute(
+            text("DELETE FROM busy_days WHERE resource_id = :id"), {"id": clinic.room_ids[0]}
+        )
+        db.execute(text("UPDATE busy_days SET minutes = replace(minutes, '0', '1')"))
+    assert summary_mismatches(database.connection)
+    with database.transaction() as db:
+        rows = rebuild(db)
+    assert summary_mismatches(database.connection) == []
+    assert rows == 5  # one provider, two rooms and two clients busy on that day

@@ -129,6 +129,18 @@ def purge() -> None:
     )
 
 
+@app.command("rebuild-busy-days")
+def rebuild_busy_days() -> None:
+    """Recompute the busy-day summary from the busy blocks (after editing blocks by hand)."""
+    from needleplan.sessions.busy_days import rebuild
+
+    database = _database()
+    with database.transaction() as db:
+        rows = rebuild(db)
+    database.dispose()
+    typer.echo(f"rebuilt {rows} busy-day rows from the session blocks")
+
+
 @app.command()
 def openapi(
     output: Annotated[Path, typer.Argument(help="File to write the OpenAPI document to.")] = Path(

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, bindparam, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
-from needleplan.models import BusyDay
+from needleplan.models import BusyBlock, BusyDay
 from needleplan.scheduling.minutes import (
     MINUTES_PER_DAY,
     MinuteLine,
@@ -93,3 +93,18 @@ def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> 
             texts[resource_id] = [empty] * len(days)
         texts[resource_id][position[day]] = minutes
     return {resource_id: mask_of_days(ordered) for resource_id, ordered in texts.items()}
+
+
+def rebuild(db: Session) -> int:
+    """Recompute the whole summary from the session blocks; the number of rows written.
+
+    Never needed in operation (every block write keeps the summary in step); it is the repair
+    after someone edits ``busy_blocks`` by hand or restores it from elsewhere."""
+    db.execute(delete(BusyDay))
+    blocks = db.execute(
+        select(col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)).where(
+            col(BusyBlock.expires_at).is_(None)
+        )
+    ).all()
+    record(db, taken=[(row[0], row[1], row[2]) for row in blocks])
+    return len({(row[0], span.day) for row in blocks for span in day_spans(row[1], row[2])})
