@@ -93,11 +93,25 @@ def exceptions(db: Session, location_id: str, start: datetime, end: datetime) ->
     return Exceptions(dict(found))
 
 
-def rooms(db: Session, location_id: str, room_id: str | None) -> list[Room]:
-    statement = select(Room).where(Room.location_id == location_id, col(Room.active).is_(True))
-    if room_id is not None:
-        statement = statement.where(Room.id == room_id)
-    return list(db.exec(statement).all())
+@dataclass(frozen=True)
+class SearchedRoom:
+    id: str
+    name: str
+
+
+_ROOMS = select(col(Room.id), col(Room.name)).where(
+    col(Room.location_id) == bindparam("location_id"), col(Room.active).is_(True)
+)
+_ONE_ROOM = _ROOMS.where(col(Room.id) == bindparam("room_id"))
+
+
+def rooms(db: Session, location_id: str, room_id: str | None) -> list[SearchedRoom]:
+    """The location's active rooms (or the one named), as plain rows."""
+    if room_id is None:
+        rows = db.connection().execute(_ROOMS, {"location_id": location_id})
+    else:
+        rows = db.connection().execute(_ONE_ROOM, {"location_id": location_id, "room_id": room_id})
+    return [SearchedRoom(found_id, name) for found_id, name in rows]
 
 
 _LIVE_HOLDS = select(

@@ -74,7 +74,7 @@ class Calendar:
     zone: ZoneInfo
     offsets: Offsets
     plans: dict[str, list[WeeklyInterval]]  # active providers' weekly plans at the location
-    rooms: list[Room]
+    rooms: list[repository.SearchedRoom]
     horizon: Interval
     exceptions: repository.Exceptions
     holds: dict[str, list[Interval]]  # unexpired hold blocks by resource
