@@ -5,7 +5,6 @@ from sqlmodel import Session
 from needleplan.config import Settings
 from needleplan.durations.quote import (
     LONGEST_SESSION_MINUTES,
-    AreaSpan,
     DurationQuote,
     Intensity,
     quote_duration,
@@ -49,9 +48,7 @@ def quote_for_codes(
     if errors:
         named = ", ".join(repr(code) for code in dict.fromkeys(offending))
         raise ValidationFailed(f"Invalid treatment areas: {named}.", errors)
-    spans = [
-        AreaSpan(code, catalogue[code].min_minutes, catalogue[code].max_minutes) for code in codes
-    ]
+    spans = [catalogue[code] for code in codes]
     quote = quote_duration(
         spans,
         intensity,
