@@ -94,3 +94,70 @@ def test_each_step_downgrades_and_upgrades_again(fresh_url: str) -> None:
         command.downgrade(config, "-1")
         command.upgrade(config, revision)
     assert steps[-1] == head_revision(fresh_url)
+
+
+def test_the_busy_day_summary_is_filled_from_existing_session_blocks(fresh_url: str) -> None:
+    """Migration 0006 summarises the session blocks already booked (holds stay out)."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from needleplan.models import BusyBlock, Hold, TreatmentSession
+    from tests.busy_day_check import summary_mismatches
+    from tests.factories import make_rows
+
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "0005")
+    engine = make_engine(fresh_url)
+    start = datetime(2027, 3, 9, 23, 30, tzinfo=UTC)  # runs past UTC midnight
+    end = datetime(2027, 3, 10, 0, 40, tzinfo=UTC)
+    with Session(engine) as db:
+        provider_id, room_id, location_id, client_id = make_rows(db)
+        common = {
+            "client_id": client_id,
+            "provider_id": provider_id,
+            "room_id": room_id,
+            "location_id": location_id,
+            "areas": ["full_face"],
+            "intensity": "standard",
+            "numbing": False,
+            "starts_at": start,
+            "ends_at": end,
+        }
+        session = TreatmentSession(
+            **common, numbing_minutes=0, treatment_minutes=70, turnover_minutes=0, status="booked"
+        )
+        hold = Hold(**common, expires_at=datetime(2099, 1, 1, tzinfo=UTC))
+        db.add_all([session, hold])
+        db.flush()
+        db.add_all(
+            [
+                BusyBlock(
+                    resource_kind="provider",
+                    resource_id=provider_id,
+                    starts_at=start,
+                    ends_at=end,
+                    session_id=session.id,
+                ),
+                BusyBlock(
+                    resource_kind="room",
+                    resource_id=room_id,
+                    starts_at=end,
+                    ends_at=datetime(2027, 3, 10, 1, 0, tzinfo=UTC),
+                    hold_id=hold.id,
+                    expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+                ),
+            ]
+        )
+        db.commit()
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        assert summary_mismatches(connection) == []
+        days = connection.exec_driver_sql("SELECT resource_id, day FROM busy_days").all()
+    engine.dispose()
+    # The provider's session block on both UTC days; the room's hold nowhere.
+    assert sorted(str(day) for resource_id, day in days if resource_id == provider_id) == [
+        "2027-03-09",
+        "2027-03-10",
+    ]
+    assert all(resource_id != room_id for resource_id, _ in days)

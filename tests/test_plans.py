@@ -354,6 +354,23 @@ def test_an_infeasible_course_books_nothing(
     assert client.get(f"/v1/sessions?client_id={a}", headers=front_desk).json()["items"] == []
 
 
+def test_a_course_running_past_the_end_of_the_calendar_is_not_feasible(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    """Instants end at 2200: a course starting on the last day of 2199 cannot be completed,
+    and says so (it used to fail with a 500 when booking the proposals)."""
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, sessions_planned=2)
+    refused = client.post(
+        f"/v1/treatment-plans/{plan['id']}/course-proposal",
+        json={"from": "2199-12-30T00:00:00+01:00", "book": True},
+        headers=front_desk,
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == "/problems/course-not-feasible"
+    assert refused.json()["session_number"] == 2
+
+
 def test_lowering_the_planned_count_completes_a_finished_course(
     client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
 ) -> None:

@@ -40,6 +40,11 @@ def _summarise_existing_blocks(busy_days: sa.Table) -> None:
     """Fill the summary from the session blocks already booked (self-contained: a migration
     must not depend on application code that later changes)."""
     bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
+        # No booking may slip in between this read and the commit: it would be missing from
+        # the summary. (Stop processes of the previous version before migrating: they write
+        # blocks without the summary. `needleplan rebuild-busy-days` repairs it if one did.)
+        op.execute('LOCK TABLE busy_blocks IN SHARE MODE')
     blocks = sa.table(
         'busy_blocks',
         sa.column('resource_id', sa.String),

@@ -23,14 +23,14 @@ def latest_today() -> date:
 
 
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+END_OF_CALENDAR = datetime(2200, 1, 1, tzinfo=UTC)  # no instant the API takes or gives is later
 
 
 def check_instant(value: datetime) -> datetime:
     """An aware instant inside the range a clinic calendar can mean (1970–2199)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("the datetime needs a UTC offset, e.g. 2027-03-09T10:00:00+01:00")
-    if not (_EARLIEST <= value < _LATEST):
+    if not (_EARLIEST <= value < END_OF_CALENDAR):
         raise ValueError("the instant must lie between 1970 and 2199")
     return value
 

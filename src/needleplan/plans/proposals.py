@@ -13,7 +13,7 @@ from needleplan.availability.service import MAX_RANGE, Calendar, free_runs, open
 from needleplan.availability.slots import Slot
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
-from needleplan.kit.time import utc_now
+from needleplan.kit.time import END_OF_CALENDAR, utc_now
 from needleplan.models import TreatmentPlan, TreatmentSession
 from needleplan.plans import course
 from needleplan.plans.problems import PlanNotActive
@@ -69,7 +69,8 @@ def _search_window(
     now: datetime,
 ) -> list[Slot]:
     starts_from = max(starts_from, now)
-    until = min(until, starts_from + MAX_RANGE)
+    # A slot past the end of the calendar could be proposed but never booked.
+    until = min(until, starts_from + MAX_RANGE, END_OF_CALENDAR)
     if until <= starts_from:
         return []
     preferred = plan.provider_id or (previous.provider_id if previous is not None else None)

@@ -2,10 +2,14 @@
 
 Every write to session blocks goes through ``sessions/repository.py``, which calls ``record``
 in the same transaction, so the summary can never disagree with the blocks it summarises.
-The update is one SQL expression on the stored row, not a read-modify-write: on PostgreSQL
-two bookings of one provider on one day queue on the row lock and each applies its own span
-to the other's result. The rows are touched in (resource, day) order, so two transactions
-never wait on each other's summary rows in a cycle.
+
+``record`` only queues a change; the queue is written just before the transaction commits,
+all rows in (resource, day) order. So two transactions never wait on each other's summary
+rows in a cycle (a course booking's sessions would otherwise lock rows session by session),
+and a row is locked only for the moment of the commit. Each update is one SQL expression on
+the stored row, not a read-modify-write: on PostgreSQL two bookings of one provider on one
+day queue on the row lock and each applies its own span to the other's result. Nothing reads
+the summary after writing blocks in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import Date, bindparam, event, text
 from sqlmodel import Session, col, delete, select
 
 from needleplan.models import BusyBlock, BusyDay
@@ -35,34 +39,52 @@ _SET_SPAN = text(
 ).bindparams(bindparam("day", type_=Date()))
 
 
+_PENDING = "needleplan.busy_day_changes"
+
+
 def record(db: Session, *, freed: Iterable[Span] = (), taken: Iterable[Span] = ()) -> None:
-    """Free the minutes of deleted session blocks and mark those of inserted ones.
+    """Free the minutes of deleted session blocks and mark those of inserted ones, when the
+    transaction commits.
 
     Blocks of one resource never overlap, so freeing a block's minutes frees nobody else's.
-    Frees go before marks on the same row: a session moved by a few minutes gives up its old
-    minutes and takes the new ones, some of them the same.
+    Changes to one row are applied in the order they were recorded: a session moved by a few
+    minutes gives up its old minutes, then takes the new ones, some of them the same.
     """
-    changes = sorted(
-        (resource_id, day_span.day, busy, day_span)
-        for busy, spans in ((False, freed), (True, taken))
-        for resource_id, start, end in spans
+    pending: list[tuple[bool, Span]] = db.info.setdefault(_PENDING, [])
+    pending.extend((False, span) for span in freed)
+    pending.extend((True, span) for span in taken)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(db: Session) -> None:
+    pending: list[tuple[bool, Span]] | None = db.info.pop(_PENDING, None)
+    if not pending:
+        return
+    changes = [
+        (resource_id, day_span, busy)
+        for busy, (resource_id, start, end) in pending
         for day_span in day_spans(start, end)
+    ]
+    changes.sort(key=lambda change: (change[0], change[1].day))  # stable: keeps each row's order
+    db.execute(
+        _SET_SPAN,
+        [
+            {
+                "resource_id": resource_id,
+                "day": day_span.day,
+                "fresh": day_text(day_span) if busy else "0" * MINUTES_PER_DAY,
+                "first": day_span.first,
+                "span": ("1" if busy else "0") * (day_span.end - day_span.first),
+                "after": day_span.end + 1,
+            }
+            for resource_id, day_span, busy in changes
+        ],
     )
-    if changes:
-        db.execute(
-            _SET_SPAN,
-            [
-                {
-                    "resource_id": resource_id,
-                    "day": day,
-                    "fresh": day_text(day_span) if busy else "0" * MINUTES_PER_DAY,
-                    "first": day_span.first,
-                    "span": ("1" if busy else "0") * (day_span.end - day_span.first),
-                    "after": day_span.end + 1,
-                }
-                for resource_id, day, busy, day_span in changes
-            ],
-        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(db: Session) -> None:
+    db.info.pop(_PENDING, None)
 
 
 # Built once: a course proposal runs this for every window, and building the statement cost
@@ -100,6 +122,10 @@ def rebuild(db: Session) -> int:
 
     Never needed in operation (every block write keeps the summary in step); it is the repair
     after someone edits ``busy_blocks`` by hand or restores it from elsewhere."""
+    if db.get_bind().dialect.name == "postgresql":
+        # Bookings queue behind the rebuild (reads go on); without the lock the bulk delete
+        # would take row locks in another order than bookings do, and could deadlock with one.
+        db.execute(text("LOCK TABLE busy_days IN EXCLUSIVE MODE"))
     db.execute(delete(BusyDay))
     blocks = db.execute(
         select(col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)).where(

@@ -349,6 +349,8 @@ def act(
     session = get_session(db, session_id, for_update=True)
     check_if_match(if_match, session.version)
     target = _transition(session, action)
+    # Session, then plan, then blocks: the order every booking and move takes its locks in.
+    plan = _locked_plan(db, session.plan_id) if session.plan_id else None
     if action is Action.no_show and utc_now() < session.starts_at:
         raise TransitionNotAllowed("A session cannot be marked no-show before it starts.")
     if action is Action.arrive:
@@ -360,7 +362,6 @@ def act(
         session.cancel_reason = reason
     _bump(session)
     db.flush()
-    plan = _locked_plan(db, session.plan_id) if session.plan_id else None
     if plan is not None:
         # A session leaving the course changes which session is which: re-evaluate the rest.
         course.reflag(db, plan)
