@@ -224,8 +224,8 @@ def place(
     A session being moved (``moving``) and a hold being converted (``releasing_hold_id``) give
     up their own blocks in the same transaction, so they never conflict with themselves.
     """
-    # The summary of the minutes given up is written with that of the new ones, in one batch.
-    freed = repository.delete_blocks(db, session_id=session_id, summarise=False) if moving else []
+    if moving:
+        repository.delete_blocks(db, session_id=session_id)
     if releasing_hold_id is not None:
         repository.delete_blocks(db, hold_id=releasing_hold_id)
     in_the_way, expired = _split_expired(repository.overlapping_blocks(db, booking.blocks))
@@ -234,12 +234,7 @@ def place(
     # Expired holds stop blocking without any background job: clear the ones in the way.
     repository.delete_blocks_by_id(db, [block.id for block in expired])
     placed = repository.insert_blocks(
-        db,
-        booking.blocks,
-        session_id=session_id,
-        hold_id=hold_id,
-        expires_at=expires_at,
-        freed=freed,
+        db, booking.blocks, session_id=session_id, hold_id=hold_id, expires_at=expires_at
     )
     if not placed:
         # Lost a race to a concurrent booking that committed first; name it.

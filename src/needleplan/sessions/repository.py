@@ -17,7 +17,6 @@ from needleplan.models import BusyBlock, Location, ProviderException, WorkingInt
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
 from needleplan.sessions import busy_days
 from needleplan.sessions.blocks import Block
-from needleplan.sessions.busy_days import Span
 
 
 def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
@@ -69,9 +68,9 @@ def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
     return list(db.exec(statement.order_by(col(BusyBlock.starts_at))).all())
 
 
-def _delete_where(db: Session, condition: Any, *, summarise: bool = True) -> list[Span]:
-    """Delete blocks; return the session blocks among them (holds are not in the summary),
-    after freeing their minutes in the busy-day summary unless the caller will."""
+def _delete_where(db: Session, condition: Any) -> None:
+    """Delete blocks; the session blocks among them give their minutes back in the busy-day
+    summary (holds are not in it)."""
     deleted = db.execute(
         delete(BusyBlock)
         .where(condition)
@@ -82,10 +81,7 @@ def _delete_where(db: Session, condition: Any, *, summarise: bool = True) -> lis
             col(BusyBlock.expires_at),
         )
     ).all()
-    freed = [(row[0], row[1], row[2]) for row in deleted if row[3] is None]
-    if summarise:
-        busy_days.record(db, freed=freed)
-    return freed
+    busy_days.record(db, freed=[(row[0], row[1], row[2]) for row in deleted if row[3] is None])
 
 
 def delete_blocks_by_id(db: Session, block_ids: Sequence[str]) -> None:
@@ -94,20 +90,12 @@ def delete_blocks_by_id(db: Session, block_ids: Sequence[str]) -> None:
 
 
 def delete_blocks(
-    db: Session,
-    *,
-    session_id: str | None = None,
-    hold_id: str | None = None,
-    summarise: bool = True,
-) -> list[Span]:
-    """Delete a session's or a hold's blocks. With ``summarise=False`` the caller passes the
-    returned spans on to ``insert_blocks(freed=...)``, which records both in one ordered batch."""
-    freed: list[Span] = []
+    db: Session, *, session_id: str | None = None, hold_id: str | None = None
+) -> None:
     if session_id is not None:
-        freed += _delete_where(db, col(BusyBlock.session_id) == session_id, summarise=summarise)
+        _delete_where(db, col(BusyBlock.session_id) == session_id)
     if hold_id is not None:
-        freed += _delete_where(db, col(BusyBlock.hold_id) == hold_id, summarise=summarise)
-    return freed
+        _delete_where(db, col(BusyBlock.hold_id) == hold_id)
 
 
 def insert_blocks(
@@ -117,7 +105,6 @@ def insert_blocks(
     session_id: str | None = None,
     hold_id: str | None = None,
     expires_at: datetime | None = None,
-    freed: Sequence[Span] = (),
 ) -> bool:
     """Insert in one statement; False when the database refuses an overlap (a lost race).
 
@@ -145,8 +132,8 @@ def insert_blocks(
         if _is_overlap(exc):
             return False
         raise
-    taken = [(b.resource_id, b.start, b.end) for b in blocks] if expires_at is None else []
-    busy_days.record(db, freed=freed, taken=taken)
+    if expires_at is None:
+        busy_days.record(db, taken=[(b.resource_id, b.start, b.end) for b in blocks])
     return True
 
 
