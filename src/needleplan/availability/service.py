@@ -84,7 +84,7 @@ def open_calendar(
     db: Session,
     settings: Settings,
     *,
-    location_id: str,
+    location: Location,
     areas: list[str],
     intensity: Intensity,
     numbing: bool,
@@ -92,9 +92,7 @@ def open_calendar(
     until: datetime,
     room_id: str | None = None,
 ) -> Calendar:
-    """A calendar for searching starts in [starts_from, until)."""
-    location = db.get(Location, location_id)
-    assert location is not None
+    """A calendar for searching starts in [starts_from, until) at ``location``."""
     quote = quote_for_codes(db, settings, areas, intensity, numbing=numbing, location="query")
     offsets = Offsets(quote.numbing_minutes, quote.treatment_minutes, quote.turnover_minutes)
     horizon = Interval(starts_from, until + timedelta(minutes=offsets.total))
@@ -117,10 +115,12 @@ def search(
     _check_range(query.starts_from, query.until)
     if query.provider_id is not None and db.get(Provider, query.provider_id) is None:
         raise _query_error("provider_id", "No provider has this id.", "unknown_reference")
+    location = db.get(Location, query.location_id)
+    assert location is not None
     calendar = open_calendar(
         db,
         settings,
-        location_id=query.location_id,
+        location=location,
         areas=query.areas,
         intensity=query.intensity,
         numbing=query.numbing,

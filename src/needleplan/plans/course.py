@@ -16,10 +16,14 @@ from needleplan.plans.windows import CourseSession, Window, out_of_window, windo
 COUNTING = ("booked", "arrived", "fulfilled")
 
 
-def plan_zone(db: Session, plan: TreatmentPlan) -> ZoneInfo:
+def plan_location(db: Session, plan: TreatmentPlan) -> Location:
     location = db.get(Location, plan.location_id)
     assert location is not None
-    return ZoneInfo(location.time_zone)
+    return location
+
+
+def plan_zone(db: Session, plan: TreatmentPlan) -> ZoneInfo:
+    return ZoneInfo(plan_location(db, plan).time_zone)
 
 
 def counting_sessions(

@@ -14,7 +14,7 @@ from needleplan.availability.slots import Slot
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
-from needleplan.models import TreatmentPlan, TreatmentSession
+from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans import course
 from needleplan.plans.problems import PlanNotActive
 from needleplan.plans.ranking import Ranking, top
@@ -42,13 +42,18 @@ class Ranked:
 
 
 def _calendar(
-    db: Session, settings: Settings, plan: TreatmentPlan, now: datetime, until: datetime
+    db: Session,
+    settings: Settings,
+    plan: TreatmentPlan,
+    location: Location,
+    now: datetime,
+    until: datetime,
 ) -> Calendar:
     """The plan's calendar from ``now`` (no search starts earlier) to ``until``."""
     return open_calendar(
         db,
         settings,
-        location_id=plan.location_id,
+        location=location,
         areas=list(plan.areas),
         intensity=Intensity(plan.intensity),
         numbing=plan.numbing,
@@ -117,12 +122,13 @@ def _require_open(plan: TreatmentPlan) -> None:
 def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int) -> Ranked:
     _require_open(plan)
     counting = course.counting_sessions(db, plan.id)
-    zone = course.plan_zone(db, plan)
+    location = course.plan_location(db, plan)
+    zone = ZoneInfo(location.time_zone)
     if len(counting) >= plan.sessions_planned:
         return Ranked(None, [], zone, 0)
     now = utc_now()
     if not counting:
-        calendar = _calendar(db, settings, plan, now, now + FIRST_SESSION_HORIZON)
+        calendar = _calendar(db, settings, plan, location, now, now + FIRST_SESSION_HORIZON)
         slots = _search_window(
             db, settings, plan, calendar, now, now + FIRST_SESSION_HORIZON, None, limit, now
         )
@@ -131,7 +137,7 @@ def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int)
     window = window_after(
         previous.starts_at, len(counting) + 1, zone, plan.min_interval_days, plan.max_interval_days
     )
-    calendar = _calendar(db, settings, plan, now, window.ends_at)
+    calendar = _calendar(db, settings, plan, location, now, window.ends_at)
     slots = _search_window(
         db, settings, plan, calendar, window.starts_at, window.ends_at, previous, limit, now
     )
@@ -144,7 +150,8 @@ def propose_course(
     """One slot per remaining session, each inside its window after the one before."""
     _require_open(plan)
     counting = course.counting_sessions(db, plan.id)
-    zone = course.plan_zone(db, plan)
+    location = course.plan_location(db, plan)
+    zone = ZoneInfo(location.time_zone)
     previous: TreatmentSession | Slot | None = counting[-1] if counting else None
     proposals: list[Slot] = []
     now = utc_now()
@@ -157,6 +164,7 @@ def propose_course(
         db,
         settings,
         plan,
+        location,
         now,
         max(anchor, now) + remaining * timedelta(days=plan.max_interval_days + 2),
     )
