@@ -35,7 +35,6 @@ class Search:
     location_id: str
     provider_id: str | None = None
     room_id: str | None = None
-    client_id: str | None = None
 
 
 def _query_error(field: str, detail: str, code: str) -> ValidationFailed:
@@ -135,7 +134,6 @@ def search(
         query.starts_from,
         query.until,
         provider_id=query.provider_id,
-        client_id=query.client_id,
     )
     return runs, calendar.zone, calendar.offsets
 
