@@ -5,12 +5,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from needleplan.auth.roles import Role
+from needleplan.kit.time import utc_now
 from needleplan.models import ApiKey, AuditEvent
 from tests.conftest import Headers, RollbackDatabase
 
@@ -73,6 +75,45 @@ def test_revoked_key_stops_working(client: TestClient, admin: Headers) -> None:
     assert client.get("/v1/locations", headers=temp).status_code == 200
     assert client.delete(f"/v1/api-keys/{created['id']}", headers=admin).status_code == 204
     assert client.get("/v1/locations", headers=temp).status_code == 401
+
+
+def test_last_used_at_is_refreshed_at_most_once_a_minute(
+    client: TestClient, admin: Headers, database: RollbackDatabase
+) -> None:
+    created = client.post(
+        "/v1/api-keys", json={"name": "seen", "role": "integration"}, headers=admin
+    ).json()
+    assert created["last_used_at"] is None
+    headers = {"Authorization": f"Bearer {created['key']}"}
+
+    def last_used() -> datetime | None:
+        with database.transaction() as db:
+            row = db.get(ApiKey, created["id"])
+            assert row is not None
+            db.refresh(row)
+            return row.last_used_at
+
+    assert last_used() is None
+    assert client.get("/v1/locations", headers=headers).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert abs(utc_now() - first) < timedelta(seconds=30)
+    # Within the minute, further requests do not write.
+    assert client.get("/v1/locations", headers=headers).status_code == 200
+    assert last_used() == first
+    # Older than a minute: the next request refreshes it.
+    long_ago = utc_now() - timedelta(minutes=5)
+    with database.transaction() as db:
+        row = db.get(ApiKey, created["id"])
+        assert row is not None
+        row.last_used_at = long_ago
+    assert client.get("/v1/locations", headers=headers).status_code == 200
+    refreshed = last_used()
+    assert refreshed is not None
+    assert refreshed > long_ago + timedelta(minutes=4)
+    listed = client.get("/v1/api-keys", headers=admin).json()["items"]
+    (item,) = (item for item in listed if item["id"] == created["id"])
+    assert item["last_used_at"] is not None
 
 
 def test_revoking_an_unknown_key_is_404(client: TestClient, admin: Headers) -> None:

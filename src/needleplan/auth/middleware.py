@@ -6,16 +6,21 @@ body is malformed (SPEC 5: 401 is the first check). Roles (403) are checked by d
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
+import logging
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from needleplan.auth.service import caller_for_secret
+from needleplan.auth.service import KeyMatch, mark_used, match_secret
 from needleplan.db import Database
+from needleplan.kit.time import utc_now
 from needleplan.problems import ServiceUnavailable, Unauthorized, problem_response
 
 PROTECTED_PREFIX = "/v1/"
+
+log = logging.getLogger(__name__)
 
 
 class AuthenticationMiddleware:
@@ -37,16 +42,33 @@ class AuthenticationMiddleware:
         database: Database = scope["app"].state.database
         try:
             with database.session(write=False) as db:
-                caller = caller_for_secret(db, secret)
+                match = match_secret(db, secret)
         except (OperationalError, PoolTimeoutError):
             unavailable = ServiceUnavailable(
                 "The database is unreachable; retry shortly.", headers={"Retry-After": "2"}
             )
             await problem_response(unavailable, path)(scope, receive, send)
             return
-        if caller is None:
+        if match is None:
             problem = Unauthorized("The API key is unknown or revoked.")
             await problem_response(problem, path)(scope, receive, send)
             return
-        scope.setdefault("state", {})["caller"] = caller
+        await _note_use(database, match)
+        scope.setdefault("state", {})["caller"] = match.caller
         await self.app(scope, receive, send)
+
+
+async def _note_use(database: Database, match: KeyMatch) -> None:
+    """Refresh the key's ``last_used_at`` when it is more than a minute old: one small write per
+    key and minute, never one per request. Best effort: a failure never fails the request."""
+    now = utc_now()
+    if match.caller.key_id is None or not match.last_use_is_stale(now):
+        return
+    try:
+        async with database.writer_turn(write=True):
+            with database.transaction() as db:
+                mark_used(db, match.caller.key_id, now)
+    except SQLAlchemyError as exc:
+        log.warning(
+            "could not record the use of API key %s: %s", match.caller.key_id, type(exc).__name__
+        )

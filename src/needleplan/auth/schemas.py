@@ -20,6 +20,9 @@ class ApiKeyRead(ResponseModel):
     key_prefix: str = Field(description="The first characters of the key, to recognise it.")
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When the key last authenticated a request, to the minute; null: never."
+    )
 
 
 class ApiKeyCreated(ApiKeyRead):

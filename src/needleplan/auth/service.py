@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from needleplan.auth.keys import NewKey, digest_of, generate_key
@@ -22,6 +24,21 @@ class Caller:
 
 
 CLI_CALLER = Caller(key_id=None, role=Role.admin)
+
+# ``last_used_at`` is refreshed only when it is older than this, so authentication writes at
+# most about once a minute per key instead of on every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    """The caller a secret belongs to, and when its key was last seen (None: never)."""
+
+    caller: Caller
+    last_used_at: datetime | None
+
+    def last_use_is_stale(self, now: datetime) -> bool:
+        return self.last_used_at is None or now - self.last_used_at >= LAST_USED_PRECISION
 
 
 def create_api_key(db: Session, *, name: str, role: Role) -> tuple[ApiKey, NewKey]:
@@ -44,12 +61,28 @@ def revoke_api_key(db: Session, key_id: str) -> ApiKey:
     return row
 
 
-def caller_for_secret(db: Session, secret: str) -> Caller | None:
-    statement = select(ApiKey.id, ApiKey.role).where(
+def match_secret(db: Session, secret: str) -> KeyMatch | None:
+    statement = select(ApiKey.id, ApiKey.role, ApiKey.last_used_at).where(
         ApiKey.key_digest == digest_of(secret),
         ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
     )
     row = db.exec(statement).first()
     if row is None:
         return None
-    return Caller(key_id=row[0], role=Role(row[1]))
+    return KeyMatch(caller=Caller(key_id=row[0], role=Role(row[1])), last_used_at=row[2])
+
+
+def mark_used(db: Session, key_id: str, now: datetime) -> None:
+    """Record that a key was used at ``now``, unless another request already did it lately.
+
+    The condition makes concurrent requests of one key (in any process) write once.
+    """
+    column = ApiKey.__table__.c.last_used_at  # type: ignore[attr-defined]
+    db.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.__table__.c.id == key_id,  # type: ignore[attr-defined]
+            or_(column.is_(None), column <= now - LAST_USED_PRECISION),
+        )
+        .values(last_used_at=now)
+    )

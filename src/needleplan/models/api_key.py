@@ -19,3 +19,5 @@ class ApiKey(SQLModel, table=True):
     key_prefix: str = Field(max_length=16)
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = instant_field(nullable=True)
+    # Refreshed by authentication at most once a minute per key (auth.service.LAST_USED_PRECISION).
+    last_used_at: datetime | None = instant_field(nullable=True)
