@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from needleplan.models import Client, Location, Provider, Room
+from tests.clock import at
 from tests.conftest import Headers
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -143,6 +144,28 @@ def booking(
         "starts_at": starts_at,
         **extra,
     }
+
+
+def treat(client: TestClient, clinician: Headers, session: dict[str, Any]) -> dict[str, Any]:
+    """On the session's day (the clock travels to its treatment's start): the front desk
+    re-screens the client at check-in, checks them in, and the session is completed. Returns
+    the fulfilled session."""
+    treatment = next(s for s in session["segments"] if s["kind"] == "treatment")
+    starts_at = datetime.fromisoformat(treatment["starts_at"])
+    path = f"/v1/sessions/{session['id']}"
+    with at(starts_at):
+        screening = {"screened_on": starts_at.date().isoformat(), "conditions": []}
+        _created(
+            client.post(
+                f"/v1/clients/{session['client_id']}/screenings", json=screening, headers=clinician
+            )
+        )
+        arrived = client.post(f"{path}/arrive", headers=clinician)
+        assert arrived.status_code == 200, arrived.text
+        completed = client.post(f"{path}/complete", headers=clinician)
+        assert completed.status_code == 200, completed.text
+    body: dict[str, Any] = completed.json()
+    return body
 
 
 def make_rows(db: Session) -> tuple[str, str, str, str]:

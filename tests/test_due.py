@@ -12,6 +12,7 @@ from sqlmodel import update
 
 from needleplan.due.rules import add_months
 from needleplan.models import TreatmentPlan
+from tests.clock import at
 from tests.conftest import Headers, RollbackDatabase
 from tests.factories import booking, future_day, local, make_client, make_clinic
 
@@ -64,8 +65,9 @@ def test_due_reasons(
         ),
         headers=front_desk,
     ).json()
-    client.post(f"/v1/sessions/{first['id']}/arrive", headers=front_desk)
-    client.post(f"/v1/sessions/{first['id']}/complete", headers=front_desk)
+    with at(local(future_day(1), "10:05")):
+        assert client.post(f"/v1/sessions/{first['id']}/arrive", headers=front_desk).is_success
+        assert client.post(f"/v1/sessions/{first['id']}/complete", headers=front_desk).is_success
     with database.transaction() as db:
         from needleplan.models import TreatmentSession
 

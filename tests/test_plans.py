@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 
 from needleplan.plans.windows import CourseSession, out_of_window, window_after
 from tests.conftest import Headers
-from tests.factories import BERLIN, Clinic, booking, future_day, local, make_client, make_clinic
+from tests.factories import (
+    BERLIN,
+    Clinic,
+    booking,
+    future_day,
+    local,
+    make_client,
+    make_clinic,
+    treat,
+)
 
 
 def _first_tuesday_three_weeks_before_spring_dst() -> date:
@@ -183,12 +192,7 @@ def test_plan_states_and_capacity(
     full = _book(client, front_desk, clinic, a, draft["id"], FIRST + timedelta(days=30))
     assert full.status_code == 409
     assert full.json()["type"] == "/problems/plan-full"
-    assert (
-        client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk).status_code == 200
-    )
-    assert (
-        client.post(f"/v1/sessions/{session['id']}/complete", headers=front_desk).status_code == 200
-    )
+    treat(client, clinician, session)
     done = client.get(f"/v1/treatment-plans/{draft['id']}", headers=front_desk).json()
     assert done["status"] == "completed"
     assert done["completed_at"] is not None
@@ -377,8 +381,7 @@ def test_lowering_the_planned_count_completes_a_finished_course(
     a = make_client(client, clinician, name="Alice")
     plan = _plan(client, front_desk, clinic, a, sessions_planned=3)
     session = _book(client, front_desk, clinic, a, plan["id"], FIRST).json()
-    client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
-    client.post(f"/v1/sessions/{session['id']}/complete", headers=front_desk)
+    treat(client, clinician, session)
     version = client.get(f"/v1/treatment-plans/{plan['id']}", headers=front_desk).json()["version"]
     lowered = client.patch(
         f"/v1/treatment-plans/{plan['id']}",

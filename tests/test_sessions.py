@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from needleplan.models import SessionMove
+from tests.clock import at
 from tests.conftest import Headers, RollbackDatabase
 from tests.factories import Clinic, booking, future_day, local, make_client, make_clinic
 
@@ -192,7 +193,8 @@ def test_cautions_are_listed_and_must_be_acknowledged_before_arrival(
     assert (
         client.get(f"/v1/sessions/{session['id']}", headers=integration).json()["cautions"] is None
     )
-    refused = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
+    with at(local(future_day(), "09:30")):
+        refused = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
     assert refused.status_code == 422
     assert refused.json()["type"] == "/problems/cautions-unacknowledged"
     override = {
@@ -206,7 +208,8 @@ def test_cautions_are_listed_and_must_be_acknowledged_before_arrival(
         ).status_code
         == 201
     )
-    arrived = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
+    with at(local(future_day(), "09:30")):
+        arrived = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
     assert arrived.status_code == 200, arrived.text
     assert arrived.json()["status"] == "arrived"
     assert arrived.json()["cautions"] == [{"code": "sensitive_skin", "acknowledged": True}]
@@ -223,7 +226,8 @@ def test_arrival_needs_a_screening_valid_today(
     }
     client.post(f"/v1/clients/{a}/eligibility-overrides", json=override, headers=clinician)
     session = _booked(client, front_desk, booking(clinic, a, local(future_day(), "10:00")))
-    refused = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
+    with at(local(future_day(), "09:30")):
+        refused = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
     assert refused.status_code == 422
     assert refused.json()["type"] == "/problems/screening-expired"
     make_screening = {"screened_on": future_day(0).isoformat(), "conditions": []}
@@ -233,9 +237,9 @@ def test_arrival_needs_a_screening_valid_today(
         ).status_code
         == 201
     )
-    assert (
-        client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk).status_code == 200
-    )
+    with at(local(future_day(), "09:30")):
+        arrived = client.post(f"/v1/sessions/{session['id']}/arrive", headers=front_desk)
+    assert arrived.status_code == 200, arrived.text
 
 
 @pytest.mark.parametrize(
@@ -368,15 +372,16 @@ def test_lifecycle(
     # The slot is free again, and the cancelled session stays readable.
     again = _booked(client, integration, body)
     assert client.get(path, headers=front_desk).json()["status"] == "cancelled"
-    arrived = client.post(f"/v1/sessions/{again['id']}/arrive", headers=front_desk)
-    assert arrived.status_code == 200
-    assert (
-        client.post(
-            f"/v1/sessions/{again['id']}/cancel", json={"reason": "x"}, headers=front_desk
-        ).status_code
-        == 409
-    )
-    done = client.post(f"/v1/sessions/{again['id']}/complete", headers=front_desk)
+    with at(local(future_day(), "10:00")):
+        arrived = client.post(f"/v1/sessions/{again['id']}/arrive", headers=front_desk)
+        assert arrived.status_code == 200
+        assert (
+            client.post(
+                f"/v1/sessions/{again['id']}/cancel", json={"reason": "x"}, headers=front_desk
+            ).status_code
+            == 409
+        )
+        done = client.post(f"/v1/sessions/{again['id']}/complete", headers=front_desk)
     assert done.json()["status"] == "fulfilled"
 
 

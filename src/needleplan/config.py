@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # The grid divides an hour, so stepping in UTC stays on the local grid across DST.
     minimum_notice_minutes: int = Field(default=0, ge=0, le=60 * 24 * 30)
     hold_minutes: int = Field(default=5, ge=1, le=60)
+    # The front desk checks a client in from this long before the start ...
+    arrive_lead_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    # ... until this long after the session's end (never past its local day).
+    arrive_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
     plan_min_interval_days: int = Field(default=28, ge=1, le=365)
     plan_max_interval_days: int = Field(default=42, ge=1, le=365)
     maintenance_after_months: int = Field(default=6, ge=1, le=60)

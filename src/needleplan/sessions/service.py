@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -15,7 +16,7 @@ from needleplan.config import Settings
 from needleplan.durations.quote import DurationQuote, segments_for
 from needleplan.kit.crud import get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
-from needleplan.kit.localtime import local_date, local_day_bounds
+from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
 from needleplan.kit.pagination import keyset_page
 from needleplan.kit.time import utc_now
 from needleplan.models import (
@@ -34,7 +35,14 @@ from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, Re
 from needleplan.screening.service import verdicts
 from needleplan.sessions import booking, repository
 from needleplan.sessions.booking import BookingRequest
-from needleplan.sessions.lifecycle import Action, SessionStatus, holds_time, next_status
+from needleplan.sessions.lifecycle import (
+    Action,
+    FrontDeskTiming,
+    SessionStatus,
+    holds_time,
+    next_status,
+    timing_refusal,
+)
 from needleplan.sessions.problems import (
     CautionsUnacknowledged,
     HoldExpired,
@@ -321,6 +329,34 @@ def _bump(session: TreatmentSession) -> None:
     session.updated_at = utc_now()
 
 
+def _iso(instant: datetime, zone: ZoneInfo) -> str:
+    return in_zone(instant, zone).isoformat()
+
+
+def _check_timing(
+    settings: Settings, session: TreatmentSession, action: Action, zone: ZoneInfo
+) -> None:
+    refusal = timing_refusal(
+        action,
+        now=utc_now(),
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        treatment_starts_at=session.starts_at + timedelta(minutes=session.numbing_minutes),
+        zone=zone,
+        timing=FrontDeskTiming(
+            arrive_lead=timedelta(minutes=settings.arrive_lead_minutes),
+            arrive_grace=timedelta(minutes=settings.arrive_grace_minutes),
+        ),
+    )
+    if refusal is not None:
+        detail, possible_from = refusal
+        # A program retries at `possible_from`; without it, the action will never be possible.
+        extensions: dict[str, Any] = (
+            {} if possible_from is None else {"possible_from": _iso(possible_from, zone)}
+        )
+        raise TransitionNotAllowed(detail, **extensions)
+
+
 def _check_arrival(
     db: Session, settings: Settings, session: TreatmentSession, zone: ZoneInfo
 ) -> None:
@@ -351,10 +387,11 @@ def act(
     target = _transition(session, action)
     # Session, then plan, then blocks: the order every booking and move takes its locks in.
     plan = _locked_plan(db, session.plan_id) if session.plan_id else None
-    if action is Action.no_show and utc_now() < session.starts_at:
-        raise TransitionNotAllowed("A session cannot be marked no-show before it starts.")
-    if action is Action.arrive:
-        _check_arrival(db, settings, session, zone_of(db, session.location_id))
+    if action in (Action.arrive, Action.complete, Action.no_show):
+        zone = zone_of(db, session.location_id)
+        _check_timing(settings, session, action, zone)
+        if action is Action.arrive:
+            _check_arrival(db, settings, session, zone)
     if not holds_time(target):
         repository.delete_blocks(db, session_id=session.id)
     session.status = target.value
