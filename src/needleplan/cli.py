@@ -63,11 +63,13 @@ def seed_demo() -> None:
 
     database = _database()
     with database.transaction() as db:
-        summary, secret = seed_demo_data(db)
+        seeded = seed_demo_data(db)
     database.dispose()
-    typer.echo(summary)
+    typer.echo(seeded.summary)
+    for client_id, who in seeded.clients:
+        typer.echo(f"demo client {client_id}: {who.first_name} {who.last_name}, {who.what}")
     typer.echo("Demo admin API key (shown once):")
-    typer.echo(secret)
+    typer.echo(seeded.secret)
 
 
 @app.command("create-api-key")

@@ -1,25 +1,71 @@
 """Demo data for `make run`: one Berlin location, two rooms, two providers working Mon–Fri
-09:00–17:00 and three fictional clients. Running it again adds nothing but a fresh admin key."""
+09:00–17:00 and three fictional clients a newcomer can book at once: one eligible, one with a
+caution a clinician must acknowledge, one not eligible. Running it again adds no rows but a fresh
+admin key and, when the clients' screenings are no longer from today, new ones, so the demo
+clients stay bookable however long after the first run."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, time
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import CLI_CALLER, create_api_key
+from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
-from needleplan.models import ApiKey, Client, Location, Provider, Room, WorkingInterval
+from needleplan.models import ApiKey, Client, Location, Provider, Room, Screening, WorkingInterval
 
 DEMO_LOCATION = "Demo Clinic Berlin"
 DEMO_KEY_NAME = "demo-admin"
 WEEKDAYS = range(1, 6)
+DEMO_ZONE = "Europe/Berlin"
 
 
-def seed_demo_data(db: Session) -> tuple[str, str]:
-    """Returns a one-line summary and the secret of a new demo admin key."""
+@dataclass(frozen=True)
+class DemoClient:
+    first_name: str
+    last_name: str
+    born: date
+    email: str
+    conditions: tuple[str, ...]
+    what: str  # what a newcomer should expect when booking them
+
+
+DEMO_CLIENTS = (
+    DemoClient("Anna", "Beispiel", date(1988, 4, 12), "anna.beispiel@example.org", (), "eligible"),
+    DemoClient(
+        "Lena",
+        "Muster",
+        date(1995, 11, 3),
+        "lena.muster@example.org",
+        ("sensitive_skin",),
+        "eligible with a caution (sensitive skin) a clinician acknowledges before check-in",
+    ),
+    DemoClient(
+        "Sofia",
+        "Probe",
+        date(1979, 2, 28),
+        "sofia.probe@example.org",
+        ("keloid_history",),
+        "not eligible (keloid history)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    summary: str
+    secret: str
+    clients: list[tuple[str, DemoClient]]  # (id, who)
+
+
+def seed_demo_data(db: Session) -> DemoSeed:
+    """Adds the demo clinic when it is missing, screens the demo clients today when their latest
+    screening is older, and makes a new demo admin key (revoking the previous ones)."""
     existing = db.exec(select(Location).where(Location.name == DEMO_LOCATION)).first()
     summary = "demo data already present"
     if existing is None:
@@ -31,11 +77,37 @@ def seed_demo_data(db: Session) -> tuple[str, str]:
             old.revoked_at = utc_now()
     key, new_key = create_api_key(db, name=DEMO_KEY_NAME, role=Role.admin)
     record(db, CLI_CALLER, "create", "api_key", key.id)
-    return summary, new_key.secret
+    return DemoSeed(summary, new_key.secret, _screen_demo_clients(db))
+
+
+def _screen_demo_clients(db: Session) -> list[tuple[str, DemoClient]]:
+    today = local_date(utc_now(), ZoneInfo(DEMO_ZONE))
+    found = []
+    for who in DEMO_CLIENTS:
+        client = db.exec(select(Client).where(Client.email == who.email)).first()
+        if client is None:  # removed or renamed by hand: nothing to screen
+            continue
+        latest = db.exec(
+            select(col(Screening.screened_on))
+            .where(Screening.client_id == client.id)
+            .order_by(col(Screening.screened_on).desc())
+        ).first()
+        if latest is None or latest < today:
+            screening = Screening(
+                client_id=client.id,
+                screened_on=today,
+                conditions=list(who.conditions),
+                medications="none",
+            )
+            db.add(screening)
+            db.flush()
+            record(db, CLI_CALLER, "create", "screening", screening.id)
+        found.append((client.id, who))
+    return found
 
 
 def _add_demo_clinic(db: Session) -> None:
-    location = Location(name=DEMO_LOCATION, time_zone="Europe/Berlin")
+    location = Location(name=DEMO_LOCATION, time_zone=DEMO_ZONE)
     db.add(location)
     db.flush()
     for name in ("Room 1", "Room 2"):
@@ -54,10 +126,13 @@ def _add_demo_clinic(db: Session) -> None:
                     end_time=time(17, 0),
                 )
             )
-    for first, last, born, email in (
-        ("Anna", "Beispiel", date(1988, 4, 12), "anna.beispiel@example.org"),
-        ("Lena", "Muster", date(1995, 11, 3), "lena.muster@example.org"),
-        ("Sofia", "Probe", date(1979, 2, 28), "sofia.probe@example.org"),
-    ):
-        db.add(Client(first_name=first, last_name=last, date_of_birth=born, email=email))
+    for who in DEMO_CLIENTS:
+        db.add(
+            Client(
+                first_name=who.first_name,
+                last_name=who.last_name,
+                date_of_birth=who.born,
+                email=who.email,
+            )
+        )
     db.flush()
