@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -176,3 +177,11 @@ def test_cli_prints_the_key_alone_on_the_last_line(tmp_path: pytest.TempPathFact
         [*cli, "revoke-api-key", "nope"], env=env, capture_output=True, text=True
     )
     assert unknown.returncode == 1
+
+
+def test_keys_work_behind_a_root_path(app: FastAPI, admin: Headers) -> None:
+    # `needleplan serve --root-path /api`: uvicorn puts the prefix in front of every path, as
+    # this client does when given the full path.
+    with TestClient(app, root_path="/api", raise_server_exceptions=False) as behind_proxy:
+        assert behind_proxy.get("/api/v1/locations", headers=admin).status_code == 200
+        assert behind_proxy.get("/api/v1/locations").status_code == 401

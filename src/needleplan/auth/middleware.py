@@ -29,7 +29,10 @@ class AuthenticationMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith(PROTECTED_PREFIX) or path == "/v1"):
+        route_path = _route_path(scope)
+        if scope["type"] != "http" or not (
+            route_path.startswith(PROTECTED_PREFIX) or route_path == "/v1"
+        ):
             await self.app(scope, receive, send)
             return
         header = Headers(scope=scope).get("authorization", "")
@@ -56,6 +59,15 @@ class AuthenticationMiddleware:
         await _note_use(database, match)
         scope.setdefault("state", {})["caller"] = match.caller
         await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path without the ``--root-path`` prefix, which the server includes in ``path``."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
 
 
 async def _note_use(database: Database, match: KeyMatch) -> None:
