@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     maintenance_after_months: int = Field(default=6, ge=1, le=60)
     screening_validity_days: int = Field(default=30, ge=1, le=365)
     minimum_age_years: int = Field(default=22, ge=0, le=120)
+    # Larger request bodies are refused with 413 as soon as they pass it (kit.body_limit).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "INFO"
 

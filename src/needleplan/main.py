@@ -14,6 +14,7 @@ from needleplan.auth.middleware import AuthenticationMiddleware
 from needleplan.config import Settings, get_settings
 from needleplan.db import Database
 from needleplan.kit.access_log import AccessLogMiddleware
+from needleplan.kit.body_limit import BodyLimitMiddleware
 from needleplan.kit.http import refuse_nul_characters
 from needleplan.kit.openapi import build_openapi, operation_id
 from needleplan.migrations import head_revision
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.openapi = openapi  # type: ignore[method-assign]
 
+    # Inside authentication, so 401 still comes first; outside everything that reads a body.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthenticationMiddleware)
     if settings.cors_origins:
         app.add_middleware(

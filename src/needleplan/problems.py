@@ -122,9 +122,19 @@ class AlreadyExists(Problem):
     )
 
 
+class InvalidIfMatch(Problem):
+    status, slug, title = 400, "invalid-if-match", "Invalid If-Match"
+    explanation = (
+        "If-Match holds the ETag exactly as the ETag header sent it, double quotes included: "
+        '`If-Match: "2"`, not `If-Match: 2`. A comma-separated list matches when any of its tags '
+        'does, and `*` matches whatever the current version is. Weak tags (`W/"2"`) are read '
+        "but, as RFC 9110 requires for If-Match, never match, so they answer 412."
+    )
+
+
 class PreconditionFailed(Problem):
     status, slug, title = 412, "precondition-failed", "Stale If-Match"
-    explanation = "The resource changed since you read it: `If-Match` no longer matches its ETag. Read it again and retry."
+    explanation = 'The resource changed since you read it: `If-Match` no longer matches its ETag (a weak tag such as `W/"2"` never matches). Read it again and retry.'
 
 
 class ValidationFailed(Problem):
@@ -135,6 +145,16 @@ class ValidationFailed(Problem):
 
     def __init__(self, detail: str, errors: Sequence[FieldError]) -> None:
         super().__init__(detail, errors=[error.model_dump() for error in errors])
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+    explanation = "The request body is larger than this server accepts (`NEEDLEPLAN_MAX_BODY_BYTES`, 1 MiB by default). It is refused as soon as the limit is passed, from `Content-Length` or while a chunked body streams in."
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+    explanation = "Request bodies are JSON: send them with `Content-Type: application/json` (a charset parameter or an `application/*+json` type is fine). A body with another Content-Type, or with none, is refused."
 
 
 class PreconditionRequired(Problem):

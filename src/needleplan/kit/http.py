@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from needleplan.kit.etag import etag
-from needleplan.problems import FieldError, ValidationFailed, field_error
+from needleplan.problems import FieldError, UnsupportedMediaType, ValidationFailed, field_error
 
 NUL = "\x00"
+JSON = "application/json"
 
 
 def created(response: Response, location: str, version: int | None = None) -> None:
@@ -42,3 +43,29 @@ async def refuse_nul_characters(request: Request) -> None:
     if errors:
         names = ", ".join(sorted({f"{error.location}.{error.field}" for error in errors}))
         raise ValidationFailed(f"Invalid fields: {names}.", errors)
+
+
+def _is_json(media_type: str) -> bool:
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def refuse_non_json_body(request: Request) -> None:
+    """A body must be JSON, said so by its Content-Type (415 otherwise): ``application/json``
+    or ``application/*+json``, with any parameters (``charset=utf-8``). Requests without a body
+    need no Content-Type. Reading the body here, before the request's transaction, also keeps a
+    slow upload from holding a database transaction open.
+    """
+    if not await request.body():
+        return
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.partition(";")[0].strip().lower()
+    if not media_type:
+        raise UnsupportedMediaType(
+            f"The request has a body but no Content-Type; send it as {JSON}."
+        )
+    if not _is_json(media_type):
+        shown = media_type if len(media_type) <= 100 else media_type[:100] + "..."
+        raise UnsupportedMediaType(
+            f"The body is sent as {shown}; this API reads {JSON} bodies only."
+        )

@@ -8,7 +8,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from needleplan.problems import PROBLEM_MEDIA_TYPE
+from needleplan.problems import (
+    PROBLEM_MEDIA_TYPE,
+    InvalidIfMatch,
+    PayloadTooLarge,
+    Problem,
+    UnsupportedMediaType,
+)
 
 IDEMPOTENCY_KEY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -39,6 +45,32 @@ def _document_no_nul(schema: dict[str, Any]) -> None:
         _document_no_nul(branch)
     if isinstance(schema.get("items"), dict):
         _document_no_nul(schema["items"])
+
+
+def _add_problems(operation: dict[str, Any], *problems: type[Problem]) -> None:
+    """Document problems answered outside the routes' own ``responses`` (middleware, If-Match),
+    next to any problem already documented with the same status."""
+    responses = operation.setdefault("responses", {})
+    for problem in problems:
+        name = f"{problem.title} (`/problems/{problem.slug}`)"
+        response = responses.setdefault(
+            str(problem.status),
+            {
+                "description": "",
+                "content": {
+                    PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+                },
+            },
+        )
+        descriptions = [d for d in response["description"].split(" / ") if d]
+        response["description"] = " / ".join([*descriptions, name])
+
+
+def _takes_if_match(operation: dict[str, Any]) -> bool:
+    return any(
+        parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match"
+        for parameter in operation.get("parameters", [])
+    )
 
 
 def operation_id(route: APIRoute) -> str:
@@ -77,6 +109,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     _document_no_nul(parameter.get("schema", {}))
             if path.startswith("/v1") and method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+            if "requestBody" in operation:  # kit.body_limit and kit.http.refuse_non_json_body
+                _add_problems(operation, PayloadTooLarge, UnsupportedMediaType)
+            if _takes_if_match(operation):  # kit.etag
+                _add_problems(operation, InvalidIfMatch)
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:

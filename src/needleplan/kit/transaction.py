@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from needleplan.db import Database
 from needleplan.kit import idempotency
+from needleplan.kit.http import refuse_non_json_body
 from needleplan.problems import Problem, render_client_error
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,6 +38,10 @@ class TransactionalRoute(APIRoute):
         endpoint_handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            if self.body_field is not None:
+                # Where the body is first examined: after authentication (middleware), before
+                # the role check and validation, as FastAPI reads bodies before dependencies.
+                await refuse_non_json_body(request)
             database: Database = request.app.state.database
             key = request.headers.get("idempotency-key")
             caller = getattr(request.state, "caller", None)
