@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_ADMIN_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# `make run HOST=0.0.0.0 PORT=8080` serves elsewhere.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export NEEDLEPLAN_DATABASE_URL ?= sqlite:///./needleplan.db
 
 .PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi bench bench-ci clean
@@ -24,7 +27,7 @@ seed-demo: migrate
 	$(BIN)/needleplan seed-demo
 
 run: seed-demo
-	$(BIN)/needleplan serve --host 127.0.0.1 --port 8000
+	$(BIN)/needleplan serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench alembic

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection
 
 from alembic import command
@@ -38,6 +39,14 @@ def head_revision(url: str) -> str | None:
 
 def database_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def is_known_revision(url: str, revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (not one of a newer release)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config(url)).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def migrate(database: Database) -> None:
