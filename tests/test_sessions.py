@@ -267,6 +267,28 @@ def test_the_past_cannot_be_booked(
     refused = _book(client, front_desk, booking(clinic, a, local(future_day(-1), "10:00")))
     assert refused.status_code == 422
     assert refused.json()["type"] == "/problems/insufficient-notice"
+    assert refused.json()["detail"] == "The start is in the past."
+
+
+def test_a_minimum_notice_is_named_in_minutes(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice", screened_on=future_day(-3))
+    app: Any = client.app
+    app.state.settings = app.state.settings.model_copy(update={"minimum_notice_minutes": 120})
+    day = future_day(2)
+    with at(local(day, "09:00")):
+        soon = _book(client, front_desk, booking(clinic, a, local(day, "10:00")))
+        past = _book(client, front_desk, booking(clinic, a, local(day, "08:00")))
+        later = _book(client, front_desk, booking(clinic, a, local(day, "11:00")))
+    assert soon.json()["type"] == "/problems/insufficient-notice"
+    assert soon.json()["detail"] == (
+        "The start is less than 120 minutes from now; sessions are booked at least 120 minutes ahead."
+    )
+    assert past.json()["detail"] == (
+        "The start is in the past; sessions are booked at least 120 minutes ahead."
+    )
+    assert later.status_code == 201, later.text
 
 
 def test_working_hours_cover_the_treatment_only(

@@ -134,11 +134,14 @@ def check_grid_and_notice(settings: Settings, starts_at: datetime, zone: ZoneInf
             f"Sessions start every {settings.slot_grid_minutes} minutes in local time; "
             f"{local.isoformat()} is not on that grid."
         )
-    earliest = utc_now() + timedelta(minutes=settings.minimum_notice_minutes)
-    if starts_at < earliest:
-        raise InsufficientNotice(
-            f"The start must be at least {settings.minimum_notice_minutes} minutes from now."
-        )
+    now = utc_now()
+    notice = settings.minimum_notice_minutes
+    if starts_at < now + timedelta(minutes=notice):
+        if notice == 0:
+            raise InsufficientNotice("The start is in the past.")
+        minutes = "1 minute" if notice == 1 else f"{notice} minutes"
+        when = "is in the past" if starts_at < now else f"is less than {minutes} from now"
+        raise InsufficientNotice(f"The start {when}; sessions are booked at least {minutes} ahead.")
 
 
 def check_working_hours(
