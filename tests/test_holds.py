@@ -67,6 +67,47 @@ def test_a_hold_blocks_the_slot_until_converted(
     assert twice.json()["type"] == "/problems/hold-expired"
 
 
+def test_a_converted_hold_cannot_be_released(
+    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
+) -> None:
+    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
+    body = booking(clinic, a, local(future_day(), "10:00"))
+    hold = _hold(client, integration, body)
+    session = client.post("/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration)
+    assert session.status_code == 201, session.text
+    refused = client.delete(f"/v1/holds/{hold['id']}", headers=integration)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert problem["type"] == "/problems/hold-converted"
+    assert problem["session_id"] == session.json()["id"]
+    assert session.json()["id"] in problem["detail"]
+    # Nothing changed: the session still holds the slot and the hold still reads converted.
+    after = client.get(f"/v1/holds/{hold['id']}", headers=integration).json()
+    assert (after["status"], after["session_id"]) == ("converted", session.json()["id"])
+    taken = client.post(
+        "/v1/sessions", json=booking(clinic, b, local(future_day(), "10:00")), headers=integration
+    )
+    assert taken.status_code == 409
+    assert taken.json()["type"] == "/problems/slot-taken"
+
+
+def test_releasing_twice_or_an_expired_hold_is_still_204(
+    client: TestClient,
+    clinic: Clinic,
+    integration: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    released = _hold(client, integration, booking(clinic, a, local(future_day(), "10:00")))
+    for _ in range(2):
+        assert client.delete(f"/v1/holds/{released['id']}", headers=integration).status_code == 204
+    expired = _hold(client, integration, booking(clinic, a, local(future_day(), "12:00")))
+    _expire(database, expired["id"])
+    assert client.delete(f"/v1/holds/{expired['id']}", headers=integration).status_code == 204
+
+
 def test_a_hold_converts_only_into_the_same_booking(
     client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
 ) -> None:

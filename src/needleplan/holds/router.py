@@ -8,6 +8,7 @@ from needleplan.kit.http import created
 from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import NotFound, problem_responses
 from needleplan.sessions.problems import (
+    HoldConverted,
     InsufficientNotice,
     NotEligible,
     OffSlotGrid,
@@ -48,7 +49,7 @@ async def get_hold(hold_id: str, db: DbDep, _: AnyCaller) -> HoldRead:
     return hold_read(hold, zone)
 
 
-@router.delete("/{hold_id}", status_code=204, responses=problem_responses(NotFound))
+@router.delete("/{hold_id}", status_code=204, responses=problem_responses(NotFound, HoldConverted))
 async def release_hold(hold_id: str, db: DbDep, caller: AnyCaller) -> Response:
     """Release a hold: its slot is free again at once."""
     service.release_hold(db, caller, hold_id)

@@ -18,6 +18,7 @@ from needleplan.kit.crud import get_or_404
 from needleplan.kit.time import utc_now
 from needleplan.models import Hold
 from needleplan.sessions import booking, repository
+from needleplan.sessions.problems import HoldConverted
 from needleplan.sessions.schemas import HoldCreate
 from needleplan.sessions.service import zone_of
 
@@ -55,9 +56,15 @@ def get_hold(db: Session, hold_id: str) -> tuple[Hold, ZoneInfo]:
 
 
 def release_hold(db: Session, caller: Caller, hold_id: str) -> None:
-    """Give the slot back at once. Releasing an expired, converted or released hold is a no-op."""
+    """Give the slot back at once. Releasing an expired or released hold is a no-op; a hold
+    that became a session is not there to release (409: the session must be cancelled)."""
     hold = get_or_404(db, Hold, hold_id, what="hold", for_update=True)
-    if hold.session_id is None and hold.released_at is None:
+    if hold.session_id is not None:
+        raise HoldConverted(
+            f"The hold became session {hold.session_id}; cancel that session to free the slot.",
+            session_id=hold.session_id,
+        )
+    if hold.released_at is None:
         hold.released_at = utc_now()
         repository.delete_blocks(db, hold_id=hold.id)
         db.flush()

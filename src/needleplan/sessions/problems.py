@@ -59,3 +59,8 @@ class HoldMismatch(Problem):
 class HoldExpired(Problem):
     status, slug, title = 409, "hold-expired", "Hold expired"
     explanation = "The hold expired or was released before it was converted; book without it or place a new hold."
+
+
+class HoldConverted(Problem):
+    status, slug, title = 409, "hold-converted", "Hold already converted"
+    explanation = "The hold became a session, so there is no hold left to release: `session_id` names the session. Cancel the session (`POST /v1/sessions/{id}/cancel`) to free the slot. Releasing a hold that expired or was released already changes nothing (204)."
