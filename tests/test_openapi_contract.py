@@ -1,5 +1,6 @@
-"""The OpenAPI document is part of the product (SPEC 3): clean operation ids, tags, summaries,
-problem+json errors, 401 first on every /v1 operation, offline docs and problem-type pages."""
+"""The OpenAPI document is part of the product (docs/api.md#openapi): clean operation ids,
+tags, summaries, problem+json errors, 401 first on every /v1 operation, offline docs and
+problem-type pages."""
 
 from __future__ import annotations
 

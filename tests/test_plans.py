@@ -330,6 +330,32 @@ def test_a_whole_course_is_proposed_and_booked_at_once(
     assert course["next_window"] is None
 
 
+def test_a_full_plan_has_nothing_to_propose_and_nothing_to_book(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    plan = _plan(client, front_desk, clinic, a, sessions_planned=2)
+    path = f"/v1/treatment-plans/{plan['id']}/course-proposal"
+    first = client.post(
+        path, json={"from": local(FIRST, "10:00"), "book": True}, headers=front_desk
+    )
+    assert first.status_code == 201, first.text
+    assert len(first.json()["sessions"]) == 2
+    # Without `book`, an honest empty answer: nothing is left to propose.
+    proposed = client.post(path, json={}, headers=front_desk)
+    assert proposed.status_code == 200, proposed.text
+    assert proposed.json()["proposals"] == []
+    refused = client.post(path, json={"book": True}, headers=front_desk)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "/problems/plan-full"
+    assert refused.json()["detail"] == (
+        "The plan's 2 sessions are all booked; nothing is left to book."
+    )
+    sessions = client.get(f"/v1/sessions?client_id={a}", headers=front_desk).json()["items"]
+    assert len(sessions) == 2
+
+
 def test_an_infeasible_course_books_nothing(
     client: TestClient, clinic: Clinic, admin: Headers, front_desk: Headers, clinician: Headers
 ) -> None:

@@ -10,7 +10,7 @@ class PlanNotActive(Problem):
 
 class PlanFull(Problem):
     status, slug, title = 409, "plan-full", "Plan fully booked"
-    explanation = "The plan already has as many booked, arrived and fulfilled sessions as it plans."
+    explanation = "The plan already has as many booked, arrived and fulfilled sessions as it plans: a booking for it, or a course proposal with `book: true`, has nothing left to book. (A proposal without `book` answers 200 with no proposals.)"
 
 
 class IntervalViolation(Problem):

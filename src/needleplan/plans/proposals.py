@@ -16,7 +16,7 @@ from needleplan.durations.quote import Intensity
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans import course
-from needleplan.plans.problems import PlanNotActive
+from needleplan.plans.problems import PlanFull, PlanNotActive
 from needleplan.plans.ranking import Ranking, top
 from needleplan.plans.windows import Window, window_after
 from needleplan.problems import Problem
@@ -192,7 +192,12 @@ def propose_course(
 def book_course(
     db: Session, settings: Settings, caller: Caller, plan: TreatmentPlan, proposals: list[Slot]
 ) -> list[SessionRead]:
-    """Book every proposal in the request's transaction: all of them, or (on any refusal) none."""
+    """Book every proposal in the request's transaction: all of them, or (on any refusal) none.
+    A plan with nothing left to book is refused (409 ``plan-full``) rather than booking nothing."""
+    if not proposals:
+        raise PlanFull(
+            f"The plan's {plan.sessions_planned} sessions are all booked; nothing is left to book."
+        )
     booked = []
     for slot in proposals:
         body = SessionCreate(
