@@ -24,4 +24,6 @@ COPY alembic ./alembic
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+# No ENTRYPOINT: `docker run IMAGE needleplan migrate` (or any command) replaces CMD. The
+# container does not migrate on start; `serve` exits 2 with one line while the schema is behind.
 CMD ["needleplan", "serve", "--host", "0.0.0.0", "--port", "8000"]

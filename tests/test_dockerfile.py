@@ -92,3 +92,35 @@ def test_final_stage_serves_on_all_interfaces_port_8000() -> None:
     assert port == "8000", words
     exposed = [arguments for keyword, arguments in _final_stage() if keyword == "EXPOSE"]
     assert any("8000" in ports.split() for ports in exposed), exposed
+
+
+def _env(stage: list[tuple[str, str]]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for keyword, arguments in stage:
+        if keyword == "ENV":
+            for word in shlex.split(arguments):
+                name, _, value = word.partition("=")
+                values[name] = value
+    return values
+
+
+def test_the_documented_one_off_commands_work_in_the_final_stage() -> None:
+    """README "Docker": `docker run --rm -v needleplan-data:/data needleplan needleplan migrate`
+    needs no ENTRYPOINT in the way, needleplan on the PATH, the migrations in the working
+    directory, and /data, the default SQLite file's directory, owned by the USER."""
+    stage = _final_stage()
+    assert not [arguments for keyword, arguments in stage if keyword == "ENTRYPOINT"]
+    env = _env(stage)
+    assert env["PATH"].startswith("/opt/venv/bin:"), env
+    assert env["NEEDLEPLAN_DATABASE_URL"] == "sqlite:////data/needleplan.db", env
+    workdirs = [arguments for keyword, arguments in stage if keyword == "WORKDIR"]
+    copies = [arguments.split() for keyword, arguments in stage if keyword == "COPY"]
+    # migrations._alembic_dir() finds an installed needleplan's migrations in the working dir.
+    assert workdirs[-1] == "/app"
+    assert ["alembic.ini", "./"] in copies
+    assert ["alembic", "./alembic"] in copies
+    uid = next(arguments for keyword, arguments in stage if keyword == "USER").split(":")[0]
+    runs = " ".join(arguments for keyword, arguments in stage if keyword == "RUN")
+    assert f"--uid {uid}" in runs, runs
+    assert "mkdir -p /app /data" in runs
+    assert "chown needleplan:needleplan /data" in runs
