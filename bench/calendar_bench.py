@@ -1,4 +1,4 @@
-"""Availability and whole-course proposal speed on a busy calendar (issue 5, PERFORMANCE.md).
+"""Availability and whole-course proposal speed on a busy calendar (issue 5, docs/performance.md).
 
 Builds a clinic with 20 providers, 24 rooms and about 10,000 booked sessions over 30 days,
 then times, in-process (service layer and database, no HTTP):

@@ -5,7 +5,7 @@ nothing of needleplan's: no middleware, no authentication, no audit trail, no ac
 
 - ``POST /echo``: an ``async def`` endpoint that validates a small Pydantic body and returns it.
   The ceiling of any JSON endpoint on this stack.
-- ``POST /insert``: the minimal one-row insert of PERFORMANCE.md: an ``async def`` endpoint that
+- ``POST /insert``: the minimal one-row insert of docs/performance.md: an ``async def`` endpoint that
   validates a small body and commits one ORM row with a sync SQLAlchemy ``Session`` used directly
   on the event loop, into the ``bench_reference_rows`` table of the same database the app uses.
   The SQLite engine is configured as needleplan's is (WAL, ``synchronous=NORMAL``, write

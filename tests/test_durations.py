@@ -69,7 +69,7 @@ def test_back_intensive(client: TestClient, integration: Headers) -> None:
 
 
 def test_areas_are_summed_before_rounding(client: TestClient, integration: Headers) -> None:
-    # 37.5 + 17.5 = 55, not 40 + 20 = 60 (SPEC 5).
+    # 37.5 + 17.5 = 55, not 40 + 20 = 60 (docs/domain.md#durations).
     quote = _quote(client, integration, areas=["full_face", "neck"], intensity="standard")
     assert quote["treatment_minutes"] == 55
 

@@ -1,4 +1,4 @@
-"""The pure eligibility rule (SPEC 1.2 and 5)."""
+"""The pure eligibility rule (docs/domain.md#eligibility)."""
 
 from __future__ import annotations
 

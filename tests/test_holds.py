@@ -1,4 +1,4 @@
-"""Holds and their conversion into sessions (issue 4 item 5, SPEC 5)."""
+"""Holds and their conversion into sessions (issue 4 item 5, docs/domain.md#holds)."""
 
 from __future__ import annotations
 

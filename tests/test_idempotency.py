@@ -1,4 +1,4 @@
-"""Idempotency-Key on creates (SPEC 3 and 5), through the HTTP API."""
+"""Idempotency-Key on creates (docs/api.md#idempotency), through the HTTP API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Treatment plans and follow-up windows through the HTTP API (issue 5, SPEC 1.4 and 5)."""
+"""Treatment plans and follow-up windows through the HTTP API (issue 5,
+docs/domain.md#treatment-plans)."""
 
 from __future__ import annotations
 

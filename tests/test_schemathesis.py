@@ -44,24 +44,25 @@ def _problem(response: Response) -> dict[str, Any]:
 
 
 def _refusal_mandated_by_spec(response: Response, case: Case[Any]) -> bool:
-    """Answers to schema-valid requests that SPEC requires and no JSON Schema can rule out."""
+    """Answers to schema-valid requests that docs/api.md requires and no JSON Schema can rule out."""
     problem = _problem(response)
     kind = problem.get("type")
     headers = {name.lower() for name in (case.headers or {})}
     if response.status_code == 400 and kind == "/problems/malformed-request":
-        # An opaque pagination cursor the API did not produce (SPEC 2: 400 malformed).
+        # An opaque cursor the API did not produce: 400 (docs/api.md#lists-and-pagination).
         return "cursor" in (case.query or {})
     if response.status_code == 422 and kind == "/problems/validation-error":
-        # SPEC 2 and 5: semantically invalid data is a 422 naming the fields (an unknown id in a
-        # body, a time zone that is not IANA ...). A structural pydantic error would instead mean
-        # the document and the model disagree, and still fails.
+        # Semantically invalid data is a 422 naming the fields (docs/api.md#errors): an unknown
+        # id in a body, a time zone that is not IANA ... A structural pydantic error would
+        # instead mean the document and the model disagree, and still fails.
         codes = {error.get("code") for error in problem.get("errors") or [{}]}
         return not codes & STRUCTURAL_ERROR_CODES and None not in codes
     if response.status_code == 422:
         # Domain refusals of a well-formed request (not-eligible, interval-violation ...).
         return isinstance(kind, str) and kind.startswith("/problems/")
     if response.status_code == 428 and kind == "/problems/precondition-required":
-        # SPEC 5: PATCH requires If-Match, but a missing one is 428, not a schema violation.
+        # PATCH requires If-Match, but a missing one is 428, not a schema violation
+        # (docs/api.md#updates-and-etags).
         return "if-match" not in headers
     if response.status_code == 412 and kind == "/problems/precondition-failed":
         # A generated If-Match is not the resource's current ETag.
@@ -73,7 +74,7 @@ def positive_data_acceptance_per_spec(
     ctx: CheckContext, response: Response, case: Case[Any]
 ) -> bool | None:
     """schemathesis's ``positive_data_acceptance`` (schema-valid data is accepted), except for the
-    refusals SPEC mandates for values a schema cannot describe; see above."""
+    refusals docs/api.md mandates for values a schema cannot describe; see above."""
     if _refusal_mandated_by_spec(response, case):
         return None
     return positive_data_acceptance(ctx, response, case)

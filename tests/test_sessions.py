@@ -1,4 +1,4 @@
-"""Booking sessions through the HTTP API (issue 4, SPEC 1.5 and 5)."""
+"""Booking sessions through the HTTP API (issue 4, docs/domain.md#sessions)."""
 
 from __future__ import annotations
 

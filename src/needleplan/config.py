@@ -1,6 +1,7 @@
 """Settings, read from ``NEEDLEPLAN_*`` environment variables.
 
-Every clinical number is a clinic-configurable default (SPEC: "never a constant buried in code").
+Every clinical number is a clinic-configurable default, never a constant buried in code
+(docs/operations.md#configuration).
 """
 
 from __future__ import annotations

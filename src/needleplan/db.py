@@ -1,7 +1,8 @@
 """Engine, metadata, the UTC column type and the per-request transaction.
 
 The persistence style lives here so it can differ per database: a short-lived sync ``Session``
-used from ``async def`` endpoints was the fastest measured on SQLite (PERFORMANCE.md).
+used from ``async def`` endpoints was the fastest measured on SQLite
+(docs/performance.md#persistence-style).
 """
 
 from __future__ import annotations

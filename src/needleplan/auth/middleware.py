@@ -1,7 +1,8 @@
 """Authentication for every ``/v1`` route, before anything reads the request body.
 
 It runs as ASGI middleware so that an unauthenticated request always gets 401, even when its
-body is malformed (SPEC 5: 401 is the first check). Roles (403) are checked by dependencies.
+body is malformed (401 is the first check, docs/api.md#order-of-checks). Roles (403) are
+checked by dependencies.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""API-key roles. Each role may do all that the one before it may (SPEC 5)."""
+"""API-key roles. Each role may do all that the one before it may (docs/api.md#roles)."""
 
 from __future__ import annotations
 

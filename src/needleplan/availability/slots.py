@@ -1,5 +1,5 @@
 """Where a session fits: the start instants on the slot grid at which every resource is free.
-Pure (DESIGN 4).
+Pure (docs/domain.md#availability).
 
 For offsets n (numbing), T (treatment) and R (turnover), a start t suits a provider when
 [t+n, t+n+T) lies in their free time, a room when [t, t+n+T+R) lies in its free time, and the

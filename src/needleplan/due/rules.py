@@ -1,4 +1,5 @@
-"""Who is due (SPEC 1.4 and 5). Pure: a plan's course in, the reason it is due out."""
+"""Who is due (docs/domain.md#due-list-and-maintenance). Pure: a plan's course in, the reason
+it is due out."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def due_items(
     items: list[Due] = []
     if state.rescheduling:
         items.append(Due(DueReason.needs_reschedule, today, session_ids=tuple(state.rescheduling)))
-    # SPEC 5: the next *unbooked* session's window, whatever is booked before it.
+    # docs/domain.md#due-list-and-maintenance: the next *unbooked* session's window, whatever
+    # is booked before it.
     if state.status == "active" and len(state.counting_starts) < state.sessions_planned:
         if not state.counting_starts:
             items.append(Due(DueReason.next_session, today))

@@ -1,4 +1,4 @@
-"""How long a session takes: the pure rule of SPEC 1.3.
+"""How long a session takes: the pure rule of docs/domain.md#durations.
 
 A session is numbing (optional), then treatment, then the room's turnover. Each part is rounded
 up to the grid. Numbing is a processing block: the cream works on the client in the room while

@@ -1,4 +1,4 @@
-"""ETags from version numbers, and the If-Match preconditions of SPEC 5."""
+"""ETags from version numbers, and the If-Match preconditions (docs/api.md#updates-and-etags)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency keys (SPEC 3, DESIGN 5), stored in the database so every process sees them.
+"""Idempotency keys (docs/api.md#idempotency), stored in the database so every process sees them.
 
 The first answer to a POST sent with ``Idempotency-Key`` is stored in the same transaction as
 the change it made, so "exactly once" holds even when a process dies mid-request. The same key

@@ -1,4 +1,4 @@
-"""Local-calendar arithmetic in a location's IANA zone (DESIGN 3).
+"""Local-calendar arithmetic in a location's IANA zone (docs/domain.md#local-time).
 
 Clinics think in local dates and wall-clock times; the database stores UTC instants. A wall time
 that does not exist (the spring gap) moves forward by the gap; an ambiguous one (the autumn

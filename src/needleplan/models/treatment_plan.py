@@ -9,7 +9,8 @@ from needleplan.models._columns import created_at_field, id_field, instant_field
 
 
 class TreatmentPlan(SQLModel, table=True):
-    """A course of sessions for one client, spaced by a follow-up window (SPEC 1.4)."""
+    """A course of sessions for one client, spaced by a follow-up window
+    (docs/domain.md#treatment-plans)."""
 
     __tablename__ = "treatment_plans"
 

@@ -57,7 +57,8 @@ def check_plan_booking(
     override_reason: str | None,
     moving_session_id: str | None = None,
 ) -> None:
-    """Plan state and window (SPEC 5: after eligibility, before the slot grid)."""
+    """Plan state and window, after eligibility and before the slot grid
+    (docs/domain.md#booking-checks)."""
     if plan.status != "active":
         raise PlanNotActive(f"The plan is {plan.status} and takes no bookings.")
     others = counting_sessions(db, plan.id, excluding=moving_session_id)

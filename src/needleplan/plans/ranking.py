@@ -1,4 +1,4 @@
-"""How proposals are ordered (SPEC 5). Pure.
+"""How proposals are ordered (docs/domain.md#proposals). Pure.
 
 The plan's provider first (else the previous session's), then the previous session's weekday
 and time of day, then the earliest.

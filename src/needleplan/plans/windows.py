@@ -1,4 +1,4 @@
-"""Follow-up windows of a treatment course (SPEC 1.4). Pure.
+"""Follow-up windows of a treatment course (docs/domain.md#follow-up-windows). Pure.
 
 Session k+1 belongs in [start_k + min days, start_k + max days] on the location's local
 calendar, where start_k is the actual start of session k. The window is a range of local dates;

@@ -1,5 +1,5 @@
-"""The shipped screening-condition catalogue (SPEC 1.2, from the clinic article and public
-clinical sources). Clinics edit it through the API."""
+"""The shipped screening-condition catalogue (docs/domain.md#screening-conditions), from the
+clinic article and public clinical sources. Clinics edit it through the API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whether a client may be treated on a date: the pure rule of SPEC 1.2 and 5.
+"""Whether a client may be treated on a date: the pure rule of docs/domain.md#eligibility.
 
 A client is **not eligible** on a date when their record shows a contraindication, when no
 screening exists, when the latest screening is older than the validity period, or when they are

@@ -1,4 +1,4 @@
-"""What a booking occupies: the busy blocks of each resource (DESIGN 1). Pure."""
+"""What a booking occupies: the busy blocks of each resource (docs/domain.md#overlaps). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every rule a booking must pass, in SPEC 5's order, and placing its busy blocks.
+"""Every rule a booking must pass, in order (docs/domain.md#booking-checks), and placing its
+busy blocks.
 
 Used by sessions, holds and reschedules alike. Python checks first to answer with a precise
 problem; the database's constraint (or SQLite's serialised trigger) gives the guarantee, and a
@@ -81,7 +82,8 @@ class Booking:
 
 
 def check_references(db: Session, request: BookingRequest) -> Location:
-    """Unknown or inconsistent ids in the body: 422 naming the field (SPEC 5)."""
+    """Unknown or inconsistent ids in the body: 422 naming the field
+    (docs/domain.md#booking-checks)."""
     require_reference(db, Client, request.client_id, field="client_id", what="client")
     provider = require_reference(
         db, Provider, request.provider_id, field="provider_id", what="provider"
@@ -168,7 +170,8 @@ def check_working_hours(
 
 
 def conflicts_of(rows: list[BusyBlock]) -> list[dict[str, str | None]]:
-    """SPEC's ``conflicts``: each busy resource and the session or hold that holds it."""
+    """The ``conflicts`` of a 409 ``slot-taken`` (docs/domain.md#overlaps): each busy resource
+    and the session or hold that holds it."""
     return [
         {
             "resource": row.resource_kind,
@@ -195,7 +198,8 @@ def check(
     quote: DurationQuote | None = None,
 ) -> tuple[Booking, Verdict]:
     """The rules after the references (``check_references`` gave ``location``), except
-    overlaps, in SPEC 5's order; ``plan_rules`` run between eligibility and the slot grid."""
+    overlaps, in order (docs/domain.md#booking-checks); ``plan_rules`` run between eligibility
+    and the slot grid."""
     if quote is None:
         quote = quote_for_codes(
             db, settings, request.areas, request.intensity, numbing=request.numbing

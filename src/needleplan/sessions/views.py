@@ -1,6 +1,6 @@
 """How sessions and holds read: instants in the location's offset, segments, screening flags.
 
-Privacy (SPEC 5): an ``integration`` key never sees notes or the client's cautions.
+Privacy (docs/api.md#privacy): an ``integration`` key never sees notes or the client's cautions.
 """
 
 from __future__ import annotations

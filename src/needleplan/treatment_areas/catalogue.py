@@ -1,4 +1,5 @@
-"""The shipped treatment-area catalogue (SPEC 1.3, from the clinic article). Clinics edit it."""
+"""The shipped treatment-area catalogue (docs/domain.md#treatment-areas), from the clinic
+article. Clinics edit it."""
 
 from __future__ import annotations
 
