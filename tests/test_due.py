@@ -128,6 +128,16 @@ def test_needs_reschedule_and_maintenance(
     )
     flagged = [i for i in _due(client, front_desk) if i["reason"] == "needs_reschedule"]
     assert [(i["plan_id"], i["session_ids"]) for i in flagged] == [(plan, [s2["id"]])]
+    # The item carries the window the session should move into, as the session reads it.
+    moved_away = client.get(f"/v1/sessions/{s2['id']}", headers=front_desk).json()
+    window = flagged[0]["window"]
+    assert window is not None
+    assert {k: window[k] for k in ("earliest_date", "latest_date")} == moved_away[
+        "reschedule_window"
+    ]
+    assert window["session_number"] == 2
+    assert window["earliest_date"] == (future_day(20) + timedelta(days=28)).isoformat()
+    assert window["starts_at"].startswith(f"{window['earliest_date']}T00:00:00+0")  # Berlin
     done = _plan(client, front_desk, clinic.location_id, m, sessions_planned=1)
     with database.transaction() as db:
         db.exec(

@@ -28,6 +28,8 @@ class CourseState:
     counting_starts: Sequence[datetime]  # booked, arrived, fulfilled, by start
     rescheduling: Sequence[str]  # ids of sessions flagged needs_reschedule
     completed_at: datetime | None
+    # The window the first of them should move into (the later ones follow from where it goes).
+    reschedule_window: Window | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,14 @@ def due_items(
     """Why a plan is due by ``horizon_end`` (local dates), possibly for several reasons."""
     items: list[Due] = []
     if state.rescheduling:
-        items.append(Due(DueReason.needs_reschedule, today, session_ids=tuple(state.rescheduling)))
+        items.append(
+            Due(
+                DueReason.needs_reschedule,
+                today,
+                window=state.reschedule_window,
+                session_ids=tuple(state.rescheduling),
+            )
+        )
     # docs/domain.md#due-list-and-maintenance: the next *unbooked* session's window, whatever
     # is booked before it.
     if state.status == "active" and len(state.counting_starts) < state.sessions_planned:

@@ -17,7 +17,11 @@ class DueItem(ResponseModel):
     due_date: date
     client_id: str
     plan_id: str
-    window: WindowRead | None = None
+    window: WindowRead | None = Field(
+        default=None,
+        description="next_session: the window the next session belongs in; needs_reschedule: the "
+        "window the first session of `session_ids` should move into (its `reschedule_window`).",
+    )
     session_ids: list[str] = Field(default_factory=list)
 
 

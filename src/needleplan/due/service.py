@@ -11,11 +11,13 @@ from sqlmodel import Session, col, select
 from needleplan.config import Settings
 from needleplan.due.rules import CourseState, due_items
 from needleplan.due.schemas import DueItem
+from needleplan.kit.localtime import local_day_bounds
 from needleplan.kit.pagination import decode_cursor, encode_cursor
 from needleplan.kit.time import utc_now
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans.course import COUNTING
 from needleplan.plans.service import window_read
+from needleplan.plans.windows import Window
 
 
 def due_list(
@@ -52,6 +54,7 @@ def due_list(
             counting_starts=[s.starts_at for s in course],
             rescheduling=[s.id for s in course if s.needs_reschedule],
             completed_at=plan.completed_at,
+            reschedule_window=_reschedule_window(course, zone),
         )
         for item in due_items(
             state,
@@ -77,6 +80,24 @@ def due_list(
     page = rows[:limit]
     next_cursor = encode_cursor(list(_key(page[-1]))) if len(rows) > limit else None
     return page, next_cursor
+
+
+def _reschedule_window(course: list[TreatmentSession], zone: ZoneInfo) -> Window | None:
+    """The stored window of the first session flagged ``needs_reschedule`` (sessions in course
+    order, so its number is its place in the course)."""
+    for number, session in enumerate(course, start=1):
+        earliest, latest = session.window_earliest_date, session.window_latest_date
+        if session.needs_reschedule and earliest is not None and latest is not None:
+            previous = course[number - 2] if number > 1 else session
+            return Window(
+                number=number,
+                earliest_date=earliest,
+                latest_date=latest,
+                starts_at=local_day_bounds(earliest, zone)[0],
+                ends_at=local_day_bounds(latest, zone)[1],
+                wall_time=previous.starts_at.astimezone(zone).time().replace(tzinfo=None),
+            )
+    return None
 
 
 def _key(row: DueItem) -> tuple[str, str, str]:
