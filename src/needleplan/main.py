@@ -15,6 +15,7 @@ from needleplan.config import Settings, get_settings
 from needleplan.db import Database
 from needleplan.kit.access_log import AccessLogMiddleware
 from needleplan.kit.body_limit import BodyLimitMiddleware
+from needleplan.kit.docs import FAVICON_URL, SWAGGER_UI_PARAMETERS, install_redoc
 from needleplan.kit.http import refuse_nul_characters
 from needleplan.kit.openapi import build_openapi, operation_id
 from needleplan.migrations import head_revision
@@ -36,7 +37,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
-        favicon_url="/static-offline-docs/favicon.png",
+        favicon_url=FAVICON_URL,
+        redoc_url=None,  # install_redoc serves it without its remote logo
+        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         dependencies=[Depends(refuse_nul_characters)],
     )
     app.state.settings = settings
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.schema_head = head_revision(database.url)
 
     install_problem_handlers(app)
+    install_redoc(app)
     app.include_router(ops_router)
     app.include_router(v1)
 

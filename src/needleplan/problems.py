@@ -21,6 +21,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from needleplan.kit import markdown
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -295,11 +297,11 @@ def _problem_page(slug: str) -> HTMLResponse:
     if problem is None:
         raise NotFound(f"No problem type is named {slug!r}.")
     title = html.escape(problem.title)
-    body = html.escape(problem.explanation)
+    body = markdown.render(problem.explanation)  # escaped; `code` spans become <code>
     page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-        f"<body><h1>{title}</h1><p>HTTP status {problem.status}. "
-        f"Type <code>/problems/{html.escape(slug)}</code>.</p><p>{body}</p></body></html>"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"</head><body><h1>{title}</h1><p>HTTP status {problem.status}. "
+        f"Type <code>/problems/{html.escape(slug)}</code>.</p>{body}</body></html>"
     )
     return HTMLResponse(page)
 
