@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from needleplan.auth.roles import Role
 from needleplan.config import Settings
+from needleplan.kit.openapi import role_sentence
 from needleplan.main import create_app
 from needleplan.problems import PROBLEM_MEDIA_TYPE, Problem
 from tests.live_server import needleplan_command
@@ -79,9 +81,36 @@ def test_operation_is_documented(operation: tuple[str, str, dict[str, Any]]) -> 
     assert spec.get("tags"), "no tag"
     assert all(isinstance(tag, str) and tag for tag in spec["tags"])
     assert spec.get("summary", "").strip(), "no summary"
+    # The handler's docstring needs a paragraph after its first line: what the operation does
+    # and its notable problems (kit.openapi appends the role).
+    own_text = spec.get("description", "").split("\n\n")[0]
+    assert own_text.strip(), "no description"
+    assert not own_text.startswith(ROLE_SENTENCES), "no description but the role"
+    assert [code for code in spec["responses"] if code.startswith("4")], "no 4xx response"
     if path.startswith("/v1"):
         assert spec.get("security") == [{"bearerAuth": []}]
         assert "401" in spec["responses"], "401 is not documented"
+        assert spec["description"].endswith(ROLE_SENTENCES), "the role is not named"
+    else:
+        assert spec.get("security") == [], "a public operation must say it needs no key"
+
+
+ROLE_SENTENCES = tuple(role_sentence(role) for role in Role)
+
+
+def test_every_tag_in_use_is_declared_with_a_description() -> None:
+    used = {tag for _, _, spec in OPERATIONS for tag in spec["tags"]}
+    declared = {tag["name"]: tag.get("description", "") for tag in DOCUMENT["tags"]}
+    assert set(declared) == used
+    assert [name for name, description in declared.items() if not description.strip()] == []
+
+
+def test_document_names_its_server_contact_and_license() -> None:
+    assert DOCUMENT["servers"] == [
+        {"url": "/", "description": "The server that serves this document."}
+    ]
+    assert DOCUMENT["info"]["contact"]["name"]
+    assert DOCUMENT["info"]["license"] == {"name": "Apache-2.0", "identifier": "Apache-2.0"}
 
 
 COMPONENT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")

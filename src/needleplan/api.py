@@ -28,6 +28,61 @@ from needleplan.sessions.router import router as sessions_router
 from needleplan.sessions.router import schedules_router
 from needleplan.treatment_areas.router import router as treatment_areas_router
 
+# Each tag's section heading in the docs, in this order (kit.openapi keeps the tags in use).
+V1_TAGS: list[dict[str, str]] = [
+    {
+        "name": "locations",
+        "description": "Clinics. A location's IANA time zone decides every local date and time "
+        "of its rooms, providers' working plans and sessions.",
+    },
+    {"name": "rooms", "description": "Treatment rooms at a location; one client at a time."},
+    {
+        "name": "providers",
+        "description": "Practitioners, their weekly working plans and dated exceptions "
+        "(time off, extra hours).",
+    },
+    {
+        "name": "clients",
+        "description": "The people treated. Front desk and above read them; an `integration` "
+        "key may create clients but read none.",
+    },
+    {
+        "name": "screening",
+        "description": "The screening-condition catalogue, clients' safety screenings, their "
+        "eligibility on a date, clinicians' overrides and retractions.",
+    },
+    {
+        "name": "treatment-areas",
+        "description": "The catalogue of areas treated (full face, neck, ...) and the minutes "
+        "each takes.",
+    },
+    {
+        "name": "duration-quotes",
+        "description": "How long a session takes, from its areas, intensity and numbing.",
+    },
+    {
+        "name": "sessions",
+        "description": "Booked treatment sessions: booking, rescheduling and the status changes "
+        "of the day (arrive, complete, cancel, no-show).",
+    },
+    {
+        "name": "treatment-plans",
+        "description": "Courses of sessions 4-6 weeks apart, with the free slots for the next "
+        "session and whole-course proposals.",
+    },
+    {
+        "name": "availability",
+        "description": "Free slots: when a booking for given areas would succeed right now.",
+    },
+    {"name": "due", "description": "Who to call: plans whose next session or maintenance is due."},
+    {
+        "name": "holds",
+        "description": "A slot held for a few minutes while a checkout completes.",
+    },
+    {"name": "schedules", "description": "A provider's or a room's sessions on a local day."},
+    {"name": "api-keys", "description": "API keys and their roles (admins only)."},
+]
+
 v1 = APIRouter(
     prefix="/v1",
     responses=problem_responses(

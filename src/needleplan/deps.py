@@ -34,6 +34,14 @@ DbDep = Annotated[Session, Depends(_request_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
+_ROLE_CHECKS: dict[Callable[..., Any], Role] = {}
+
+
+def required_role(dependency: Callable[..., Any] | None) -> Role | None:
+    """The role a dependency made by ``_require`` checks (the OpenAPI descriptions name it)."""
+    return _ROLE_CHECKS.get(dependency) if dependency is not None else None
+
+
 def _require(role: Role) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
     async def dependency(request: Request) -> Caller:
         caller: Caller | None = getattr(request.state, "caller", None)
@@ -45,6 +53,7 @@ def _require(role: Role) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
             )
         return caller
 
+    _ROLE_CHECKS[dependency] = role
     return dependency
 
 

@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from needleplan import __version__
-from needleplan.api import v1
+from needleplan.api import V1_TAGS, v1
 from needleplan.auth.middleware import AuthenticationMiddleware
 from needleplan.config import Settings, get_settings
 from needleplan.db import Database
@@ -19,6 +19,7 @@ from needleplan.kit.docs import FAVICON_URL, SWAGGER_UI_PARAMETERS, install_redo
 from needleplan.kit.http import refuse_nul_characters
 from needleplan.kit.openapi import build_openapi, operation_id
 from needleplan.migrations import head_revision
+from needleplan.ops.router import TAG as OPS_TAG
 from needleplan.ops.router import router as ops_router
 from needleplan.problems import install_problem_handlers
 
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="needleplan",
         version=__version__,
         description=DESCRIPTION,
+        contact={"name": "needleplan maintainers"},
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        openapi_tags=[OPS_TAG, *V1_TAGS],
         generate_unique_id_function=operation_id,
         favicon_url=FAVICON_URL,
         redoc_url=None,  # install_redoc serves it without its remote logo

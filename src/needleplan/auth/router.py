@@ -34,14 +34,22 @@ async def create_api_key(
 async def list_api_keys(
     db: DbDep, _: Admin, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> ApiKeyPage:
-    """List API keys (never the keys themselves), oldest first."""
+    """List API keys (never the keys themselves), oldest first.
+
+    Each key's name, role, prefix, creation and revocation times and when it was last used;
+    the key itself is shown once, when created. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = keyset_page(db, select(ApiKey), ApiKey.id, limit=limit, cursor=cursor)
     return ApiKeyPage(items=[ApiKeyRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.delete("/{key_id}", status_code=204, responses=problem_responses(NotFound))
 async def revoke_api_key(key_id: str, db: DbDep, caller: Admin) -> Response:
-    """Revoke an API key: it stops working at once, in every process."""
+    """Revoke an API key: it stops working at once, in every process.
+
+    Revoked keys stay listed with `revoked_at`; revoking one again changes nothing. An unknown
+    id is a 404 (`not-found`).
+    """
     service.revoke_api_key(db, key_id)
     record(db, caller, "revoke", "api_key", key_id)
     return Response(status_code=204)

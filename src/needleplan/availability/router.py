@@ -23,7 +23,7 @@ def _area_codes(raw: list[str]) -> list[str]:
     if not codes:
         raise ValidationFailed(
             "Name at least one treatment area.",
-            [field_error("query", "areas", "required", "areas_required")],
+            [field_error("query", "areas", "Name at least one treatment area.", "areas_required")],
         )
     return codes
 
@@ -46,7 +46,7 @@ async def get_availability(
             min_length=1,
             max_length=20,
             description="Area codes, comma-separated (`areas=full_face,neck`) or repeated.",
-            examples=["full_face,neck"],
+            examples=[["full_face,neck"], ["full_face", "neck"]],
         ),
     ],
     starts_from: Annotated[Instant, Query(alias="from", description="Earliest start.")],

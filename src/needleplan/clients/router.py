@@ -59,14 +59,23 @@ async def list_clients(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> ClientPage:
-    """List and search clients, oldest first."""
+    """List and search clients, oldest first.
+
+    `q` keeps the clients whose first name, last name, full name, email or phone contains it,
+    ignoring case. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_clients(db, q=q, limit=limit, cursor=cursor)
     return ClientPage(items=[ClientRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{client_id}", response_model=ClientRead, responses=problem_responses(NotFound))
 async def get_client(client_id: str, db: DbDep, _: FrontDesk, response: Response) -> ClientRead:
-    """Get a client."""
+    """Get a client.
+
+    The `ETag` header is the client's version, to send as `If-Match` when updating it.
+    Screenings, eligibility and plans have their own paths. An unknown id is a 404
+    (`not-found`).
+    """
     client = service.get_client(db, client_id)
     tag_version(response, client.version)
     return ClientRead.model_validate(client)

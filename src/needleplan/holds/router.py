@@ -44,13 +44,22 @@ async def create_hold(
 
 @router.get("/{hold_id}", response_model=HoldRead, responses=problem_responses(NotFound))
 async def get_hold(hold_id: str, db: DbDep, _: AnyCaller) -> HoldRead:
-    """Get a hold; an expired hold reads as `status: expired`."""
+    """Get a hold; an expired hold reads as `status: expired`.
+
+    `status` is `active` until the hold expires, is released, or becomes a session
+    (`converted`). An unknown id is a 404 (`not-found`).
+    """
     hold, zone = service.get_hold(db, hold_id)
     return hold_read(hold, zone)
 
 
 @router.delete("/{hold_id}", status_code=204, responses=problem_responses(NotFound, HoldConverted))
 async def release_hold(hold_id: str, db: DbDep, caller: AnyCaller) -> Response:
-    """Release a hold: its slot is free again at once."""
+    """Release a hold: its slot is free again at once.
+
+    Releasing a hold that already expired or was released changes nothing and still answers
+    204. A hold that became a session answers 409 `hold-converted` naming the session (cancel
+    that instead). An unknown id is a 404 (`not-found`).
+    """
     service.release_hold(db, caller, hold_id)
     return Response(status_code=204)

@@ -36,7 +36,10 @@ async def create_location(
 async def list_locations(
     db: DbDep, _: AnyCaller, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> LocationPage:
-    """List locations, oldest first."""
+    """List locations, oldest first.
+
+    One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_locations(db, limit=limit, cursor=cursor)
     return LocationPage(
         items=[LocationRead.model_validate(r) for r in rows], next_cursor=next_cursor
@@ -47,7 +50,11 @@ async def list_locations(
 async def get_location(
     location_id: str, db: DbDep, _: AnyCaller, response: Response
 ) -> LocationRead:
-    """Get a location."""
+    """Get a location.
+
+    The `ETag` header is the location's version, to send as `If-Match` when updating it. An
+    unknown id is a 404 (`not-found`).
+    """
     location = service.get_location(db, location_id)
     tag_version(response, location.version)
     return LocationRead.model_validate(location)
@@ -66,7 +73,11 @@ async def update_location(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> LocationRead:
-    """Update a location (merge patch; needs If-Match)."""
+    """Update a location (merge patch; needs If-Match).
+
+    Send only the fields to change: `name`, `time_zone`. `If-Match` is required: 428 (`precondition-required`) without it, 412
+    (`precondition-failed`) when stale.
+    """
     location = service.update_location(db, caller, location_id, body, if_match)
     tag_version(response, location.version)
     return LocationRead.model_validate(location)

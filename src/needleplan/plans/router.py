@@ -69,7 +69,12 @@ async def list_treatment_plans(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> PlanPage:
-    """List treatment plans, oldest first, by client or status."""
+    """List treatment plans, oldest first, by client or status.
+
+    `client_id` and `status` combine. Each plan comes with its sessions and next follow-up
+    window, as `GET /v1/treatment-plans/{plan_id}` reads it; an `integration` key gets no
+    notes. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_plans(
         db, client_id=client_id, status=status, limit=limit, cursor=cursor
     )
@@ -83,7 +88,12 @@ async def list_treatment_plans(
 async def get_treatment_plan(
     plan_id: str, db: DbDep, caller: AnyCaller, response: Response
 ) -> PlanRead:
-    """Get a plan with its sessions in order and the next follow-up window."""
+    """Get a plan with its sessions in order and the next follow-up window.
+
+    `next_window` holds the dates between which the next session should fall: the plan's
+    minimum and maximum interval after the previous one. The `ETag` header is the plan's
+    version. An `integration` key gets no notes. An unknown id is a 404 (`not-found`).
+    """
     plan = service.get_plan(db, plan_id)
     tag_version(response, plan.version)
     return service.plan_read(db, plan, private=caller.role is Role.integration)
@@ -104,7 +114,14 @@ async def update_treatment_plan(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> PlanRead:
-    """Update a plan (merge patch; needs If-Match). `status: active` starts a draft."""
+    """Update a plan (merge patch; needs If-Match). `status: active` starts a draft.
+
+    Change the provider, areas, intensity, numbing, the number of sessions, the interval
+    bounds or the notes. `status` may only go from `draft` to `active` here (409
+    `plan-transition-not-allowed`); `POST .../cancel` cancels. New bounds or a new count check
+    the booked sessions against their windows again. `If-Match` is required: 428 (`precondition-required`) without it, 412
+    (`precondition-failed`) when stale.
+    """
     plan = service.update_plan(db, caller, plan_id, body, if_match)
     tag_version(response, plan.version)
     return service.plan_read(db, plan, private=False)
@@ -118,7 +135,12 @@ async def update_treatment_plan(
 async def cancel_treatment_plan(
     plan_id: str, db: DbDep, caller: FrontDesk, response: Response, if_match: IfMatchHeader = None
 ) -> PlanCancelled:
-    """Cancel a plan. Its booked sessions stay booked and are listed, to cancel one by one."""
+    """Cancel a plan. Its booked sessions stay booked and are listed, to cancel one by one.
+
+    A `completed` or `cancelled` plan cannot be cancelled (409 `plan-transition-not-allowed`).
+    `booked_sessions` lists the ids to cancel with `POST /v1/sessions/{session_id}/cancel`.
+    A stale `If-Match`, when sent, is a 412.
+    """
     plan, booked = service.cancel_plan(db, caller, plan_id, if_match)
     tag_version(response, plan.version)
     return PlanCancelled(plan=service.plan_read(db, plan, private=False), booked_sessions=booked)

@@ -65,7 +65,10 @@ async def create_provider(
 async def list_providers(
     db: DbDep, _: AnyCaller, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> ProviderPage:
-    """List providers, oldest first."""
+    """List providers, oldest first.
+
+    Inactive providers are listed too. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_providers(db, limit=limit, cursor=cursor)
     return ProviderPage(
         items=[ProviderRead.model_validate(r) for r in rows], next_cursor=next_cursor
@@ -76,7 +79,11 @@ async def list_providers(
 async def get_provider(
     provider_id: str, db: DbDep, _: AnyCaller, response: Response
 ) -> ProviderRead:
-    """Get a provider."""
+    """Get a provider.
+
+    The `ETag` header is the provider's version, to send as `If-Match` when updating it. The
+    working plan and exceptions have their own paths. An unknown id is a 404 (`not-found`).
+    """
     provider = service.get_provider(db, provider_id)
     tag_version(response, provider.version)
     return ProviderRead.model_validate(provider)
@@ -95,7 +102,12 @@ async def update_provider(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ProviderRead:
-    """Update a provider (merge patch; needs If-Match)."""
+    """Update a provider (merge patch; needs If-Match).
+
+    Change the name, the profession or `active`: an inactive provider takes no new booking or
+    hold. `If-Match` is required: 428 (`precondition-required`) without it, 412
+    (`precondition-failed`) when stale.
+    """
     provider = service.update_provider(db, caller, provider_id, body, if_match)
     tag_version(response, provider.version)
     return ProviderRead.model_validate(provider)
@@ -143,7 +155,11 @@ async def list_provider_exceptions(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> ProviderExceptionPage:
-    """List a provider's dated exceptions (time off, extra hours)."""
+    """List a provider's dated exceptions (time off, extra hours).
+
+    Availability and booking apply them on top of the weekly working plan. An unknown provider
+    is a 404 (`not-found`). One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_exceptions(db, provider_id, limit=limit, cursor=cursor)
     return ProviderExceptionPage(
         items=[ProviderExceptionRead.model_validate(r) for r in rows], next_cursor=next_cursor
@@ -176,6 +192,10 @@ async def create_provider_exception(
 async def delete_provider_exception(
     provider_id: str, exception_id: str, db: DbDep, caller: Admin
 ) -> Response:
-    """Delete a provider's exception."""
+    """Delete a provider's exception.
+
+    On its dates the weekly working plan applies again; sessions already booked are not
+    touched. An exception that this provider does not have is a 404 (`not-found`).
+    """
     service.delete_exception(db, caller, provider_id, exception_id)
     return Response(status_code=204)

@@ -45,14 +45,21 @@ async def list_rooms(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> RoomPage:
-    """List rooms, oldest first."""
+    """List rooms, oldest first.
+
+    Inactive rooms are listed too; `location_id` keeps one location's rooms. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_rooms(db, location_id=location_id, limit=limit, cursor=cursor)
     return RoomPage(items=[RoomRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{room_id}", response_model=RoomRead, responses=problem_responses(NotFound))
 async def get_room(room_id: str, db: DbDep, _: AnyCaller, response: Response) -> RoomRead:
-    """Get a room."""
+    """Get a room.
+
+    The `ETag` header is the room's version, to send as `If-Match` when updating it. An unknown
+    id is a 404 (`not-found`).
+    """
     room = service.get_room(db, room_id)
     tag_version(response, room.version)
     return RoomRead.model_validate(room)
@@ -71,7 +78,13 @@ async def update_room(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> RoomRead:
-    """Update a room (merge patch; needs If-Match)."""
+    """Update a room (merge patch; needs If-Match).
+
+    Rename a room, or take it out of service with `active: false`: an inactive room takes no new
+    booking or hold. A name already used at the location is a 409 (`already-exists`).
+    `If-Match` is required: 428 (`precondition-required`) without it, 412
+    (`precondition-failed`) when stale.
+    """
     room = service.update_room(db, caller, room_id, body, if_match)
     tag_version(response, room.version)
     return RoomRead.model_validate(room)

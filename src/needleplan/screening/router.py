@@ -72,7 +72,12 @@ async def list_screening_conditions(
 async def create_screening_condition(
     body: ScreeningConditionCreate, db: DbDep, caller: Admin, response: Response
 ) -> ScreeningConditionRead:
-    """Add a condition to the screening catalogue."""
+    """Add a condition to the screening catalogue.
+
+    Its `code` names it in screenings and eligibility reasons and never changes. A code already
+    in the catalogue is a 409 (`already-exists`); a code reserved for an eligibility
+    requirement is a 422.
+    """
     condition = service.create_condition(db, caller, body)
     created(response, f"/v1/screening-conditions/{condition.code}", condition.version)
     return ScreeningConditionRead.model_validate(condition)
@@ -84,7 +89,11 @@ async def create_screening_condition(
 async def get_screening_condition(
     code: str, db: DbDep, _: AnyCaller, response: Response
 ) -> ScreeningConditionRead:
-    """Get a screening condition by its code."""
+    """Get a screening condition by its code.
+
+    The `ETag` header is its version, to send as `If-Match` when updating it. An unknown code
+    is a 404 (`not-found`).
+    """
     condition = service.get_condition(db, code)
     tag_version(response, condition.version)
     return ScreeningConditionRead.model_validate(condition)
@@ -103,7 +112,12 @@ async def update_screening_condition(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ScreeningConditionRead:
-    """Update a screening condition (merge patch; needs If-Match)."""
+    """Update a screening condition (merge patch; needs If-Match).
+
+    Change the name, the `kind` (`contraindication` or `caution`) or `temporary`; the code never
+    changes. `If-Match` is required: 428 (`precondition-required`) without it, 412
+    (`precondition-failed`) when stale.
+    """
     condition = service.update_condition(db, caller, code, body, if_match)
     tag_version(response, condition.version)
     return ScreeningConditionRead.model_validate(condition)
@@ -138,7 +152,11 @@ async def list_screenings(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> ScreeningPage:
-    """List a client's screenings, newest first."""
+    """List a client's screenings, newest first.
+
+    Each holds the conditions the client declared and the date screened; screenings are never
+    edited. An unknown client is a 404 (`not-found`). One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_screenings(db, client_id, limit=limit, cursor=cursor)
     return ScreeningPage(
         items=[ScreeningRead.model_validate(r) for r in rows], next_cursor=next_cursor
@@ -228,7 +246,11 @@ async def list_eligibility_overrides(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> OverridePage:
-    """List a client's eligibility overrides, oldest first."""
+    """List a client's eligibility overrides, oldest first.
+
+    Expired overrides are listed too, each with the reasons it accepts, the clinician's written
+    reason and `expires_on`. An unknown client is a 404 (`not-found`). One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_overrides(db, client_id, limit=limit, cursor=cursor)
     return OverridePage(
         items=[OverrideRead.model_validate(r) for r in rows], next_cursor=next_cursor

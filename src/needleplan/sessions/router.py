@@ -105,7 +105,12 @@ async def list_sessions(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> SessionPage:
-    """List sessions by start time, filtered by a time range, provider, room, client or status."""
+    """List sessions by start time, filtered by a time range, provider, room, client or status.
+
+    `from` and `to` keep the sessions overlapping that range; the filters combine. Times are
+    local to each session's location. An `integration` key gets no notes or cautions.
+    One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_sessions(
         db,
         starts_from=starts_from,
@@ -127,7 +132,12 @@ async def list_sessions(
 async def get_session(
     session_id: str, db: DbDep, settings: SettingsDep, caller: AnyCaller, response: Response
 ) -> SessionRead:
-    """Get a session; its `ETag` is the version to send in `If-Match`."""
+    """Get a session; its `ETag` is the version to send in `If-Match`.
+
+    Times are local to the session's location; `segments` splits it into numbing, treatment
+    and turnover. An `integration` key gets no notes or cautions. An unknown id is a 404
+    (`not-found`).
+    """
     return _read(db, settings, caller, session_id, response)
 
 
@@ -141,7 +151,12 @@ async def list_session_moves(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> SessionMovePage:
-    """A session's reschedules, oldest first: where and when it was, and where it went."""
+    """A session's reschedules, oldest first: where and when it was, and where it went.
+
+    One row per `PATCH /v1/sessions/{session_id}` that moved it: start, provider and room
+    before and after, and which key moved it when. An unknown session is a 404 (`not-found`).
+    One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     zone = service.zone_of(db, service.get_session(db, session_id).location_id)
     rows, next_cursor = service.list_moves(db, session_id, limit=limit, cursor=cursor)
     return SessionMovePage(
@@ -239,7 +254,12 @@ async def complete_session(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionRead:
-    """Mark the treatment done (`arrived` → `fulfilled`)."""
+    """Mark the treatment done (`arrived` → `fulfilled`).
+
+    Only an `arrived` session, and not before its treatment has started (after numbing);
+    otherwise a 409. The session that completes its plan's course completes the plan. A stale
+    `If-Match`, when sent, is a 412.
+    """
     return await _act(db, settings, caller, session_id, Action.complete, if_match, response)
 
 
@@ -257,7 +277,13 @@ async def cancel_session(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionRead:
-    """Cancel a booked session, with a reason; it stays in the history and frees its slot."""
+    """Cancel a booked session, with a reason; it stays in the history and frees its slot.
+
+    Only a `booked` session can be cancelled (409 `transition-not-allowed` otherwise): an
+    arrived client's session is completed or marked entered-in-error. The plan's later
+    sessions are checked against their follow-up windows again. A stale `If-Match`, when
+    sent, is a 412.
+    """
     return await _act(
         db, settings, caller, session_id, Action.cancel, if_match, response, body.reason
     )
@@ -276,7 +302,12 @@ async def mark_session_no_show(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionRead:
-    """Mark that the client did not come (`booked` → `noshow`; not before the start)."""
+    """Mark that the client did not come (`booked` → `noshow`; not before the start).
+
+    Only a `booked` session whose start has passed (409 otherwise). It frees its slot, and the
+    plan's later sessions are checked against their follow-up windows again. A stale
+    `If-Match`, when sent, is a 412.
+    """
     return await _act(db, settings, caller, session_id, Action.no_show, if_match, response)
 
 
@@ -293,7 +324,12 @@ async def mark_session_entered_in_error(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionRead:
-    """Mark a session as a mistake (`entered-in-error`; clinicians and admins)."""
+    """Mark a session as a mistake (`entered-in-error`; clinicians and admins).
+
+    For a `booked` or `arrived` session that should never have been recorded (409 otherwise):
+    it frees its slot, leaves its plan's course and no day schedule shows it. A stale
+    `If-Match`, when sent, is a 412.
+    """
     return await _act(db, settings, caller, session_id, Action.entered_in_error, if_match, response)
 
 
@@ -336,7 +372,12 @@ async def get_provider_schedule(
         Query(max_length=36, description="Whose local day; default: where the provider works."),
     ] = None,
 ) -> DaySchedule:
-    """A provider's sessions on a local day."""
+    """A provider's sessions on a local day.
+
+    Every session of the provider overlapping the day, in start order, without cancelled or
+    entered-in-error ones. `location_id` chooses whose calendar day; each session reads in its
+    own location's zone. An unknown provider is a 404 (`not-found`).
+    """
     zone = service.provider_zone(db, provider_id, location_id)
     return _schedule(db, settings, caller, date, zone, provider_id=provider_id)
 
@@ -347,6 +388,10 @@ async def get_provider_schedule(
 async def get_room_schedule(
     room_id: str, date: DateQuery, db: DbDep, settings: SettingsDep, caller: AnyCaller
 ) -> DaySchedule:
-    """A room's sessions on a local day, in its location's zone."""
+    """A room's sessions on a local day, in its location's zone.
+
+    Every session in the room overlapping the day, in start order, without cancelled or
+    entered-in-error ones. An unknown room is a 404 (`not-found`).
+    """
     zone = service.room_zone(db, room_id)
     return _schedule(db, settings, caller, date, zone, room_id=room_id)

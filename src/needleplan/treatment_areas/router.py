@@ -50,7 +50,11 @@ async def create_treatment_area(
 async def list_treatment_areas(
     db: DbDep, _: AnyCaller, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> TreatmentAreaPage:
-    """List the treatment-area catalogue, by code."""
+    """List the treatment-area catalogue, by code.
+
+    Each area's category and its minimum and maximum treatment minutes, from which duration
+    quotes and bookings are computed. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
+    """
     rows, next_cursor = service.list_areas(db, limit=limit, cursor=cursor)
     return TreatmentAreaPage(
         items=[TreatmentAreaRead.model_validate(r) for r in rows], next_cursor=next_cursor
@@ -61,7 +65,11 @@ async def list_treatment_areas(
 async def get_treatment_area(
     code: str, db: DbDep, _: AnyCaller, response: Response
 ) -> TreatmentAreaRead:
-    """Get a treatment area by its code."""
+    """Get a treatment area by its code.
+
+    The `ETag` header is its version, to send as `If-Match` when updating it. An unknown code
+    is a 404 (`not-found`).
+    """
     area = service.get_area(db, code)
     tag_version(response, area.version)
     return TreatmentAreaRead.model_validate(area)
@@ -80,7 +88,12 @@ async def update_treatment_area(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> TreatmentAreaRead:
-    """Update a treatment area (merge patch; needs If-Match). The code never changes."""
+    """Update a treatment area (merge patch; needs If-Match). The code never changes.
+
+    New minutes apply to quotes and bookings from now on; booked sessions keep their length.
+    `min_minutes` may not exceed `max_minutes` (422). `If-Match` is required: 428 (`precondition-required`) without it, 412
+    (`precondition-failed`) when stale.
+    """
     area = service.update_area(db, caller, code, body, if_match)
     tag_version(response, area.version)
     return TreatmentAreaRead.model_validate(area)
