@@ -46,7 +46,7 @@ class SlotTaken(Problem):
 
 class TransitionNotAllowed(Problem):
     status, slug, title = 409, "transition-not-allowed", "State transition not allowed"
-    explanation = "The session's status does not allow this action (for example cancelling a session that has already arrived)."
+    explanation = "The session's status does not allow this action (for example cancelling a session that has already arrived), or it is not the time for it yet: a client is checked in from an hour before the start until two hours after the end of the session's local day, a session completes once its treatment has started, and a no-show is recorded once the start has passed. When the action will become possible, `possible_from` says from when."
 
 
 class HoldMismatch(Problem):
