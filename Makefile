@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export NEEDLEPLAN_DATABASE_URL ?= sqlite:///./needleplan.db
 
-.PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi bench bench-ci clean
+.PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi lint-openapi bench bench-ci clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("needleplan needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -48,6 +48,23 @@ test-postgres: install
 openapi: install
 	$(BIN)/needleplan openapi openapi.json
 
+# The linters are npm packages pinned in package.json and package-lock.json (needs node and npm).
+NODE_STAMP := node_modules/.installed-stamp
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+# The OpenAPI document against Redocly's `recommended` rules (redocly.yaml) and Spectral's
+# `spectral:oas` (.spectral.yaml): any error or warning fails. Nothing is sent to Redocly.
+lint-openapi: openapi $(NODE_STAMP)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true \
+	  node_modules/.bin/redocly lint --config redocly.yaml --max-problems 1000 openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true \
+	  node_modules/.bin/redocly lint --config redocly.yaml --format json openapi.json 2>/dev/null \
+	  | $(BIN)/python -c 'import json, sys; t = json.load(sys.stdin)["totals"]; \
+	    sys.exit(f"redocly: {t}: every warning counts" if t["errors"] or t["warnings"] else 0)'
+	node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity warn openapi.json
+
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/calendar_bench.py --db sqlite
@@ -60,4 +77,4 @@ bench-ci: install
 	$(BIN)/python bench/run.py --seconds 2 --warmup 0.5 --only booking,day-schedule
 
 clean:
-	rm -rf $(VENV) needleplan.db needleplan.db-wal needleplan.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules needleplan.db needleplan.db-wal needleplan.db-shm .pytest_cache .mypy_cache .ruff_cache
