@@ -65,6 +65,7 @@ def test_a_hold_blocks_the_slot_until_converted(
     twice = client.post("/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration)
     assert twice.status_code == 409
     assert twice.json()["type"] == "/problems/hold-expired"
+    assert twice.json()["detail"] == "The hold has already become a session."
 
 
 def test_a_converted_hold_cannot_be_released(
@@ -135,6 +136,7 @@ def test_an_expired_hold_stops_blocking_without_any_job(
     late = client.post("/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration)
     assert late.status_code == 409
     assert late.json()["type"] == "/problems/hold-expired"
+    assert late.json()["detail"] == "The hold has expired."
     taken = client.post(
         "/v1/sessions", json=booking(clinic, b, local(future_day(), "10:00")), headers=integration
     )

@@ -333,3 +333,20 @@ def test_a_weak_if_match_never_matches(client: TestClient, admin: Headers) -> No
     assert "strongly" in problem["detail"]
     stale = _problem(_rename(client, admin, location_id, '"7"'), 412, "precondition-failed")
     assert stale["detail"] == 'The resource is at ETag "1", not "7".'
+
+
+# Wording -----------------------------------------------------------------------------------
+
+
+def test_a_role_refusal_names_both_roles(
+    client: TestClient, integration: Headers, front_desk: Headers
+) -> None:
+    admin_only = client.post("/v1/locations", json=LOCATION, headers=integration)
+    problem = _problem(admin_only, 403, "forbidden")
+    assert problem["detail"] == (
+        "This operation needs the admin role; this API key's role is integration."
+    )
+    due = client.get("/v1/due", headers=integration)
+    assert _problem(due, 403, "forbidden")["detail"] == (
+        "This operation needs the front_desk role or higher; this API key's role is integration."
+    )

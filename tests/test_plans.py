@@ -183,6 +183,9 @@ def test_plan_states_and_capacity(
     refused = _book(client, front_desk, clinic, a, draft["id"], FIRST)
     assert refused.status_code == 409
     assert refused.json()["type"] == "/problems/plan-not-active"
+    assert refused.json()["detail"] == (
+        "The plan is a draft and takes no bookings until it is started (PATCH status: active)."
+    )
     started = client.patch(
         f"/v1/treatment-plans/{draft['id']}",
         json={"status": "active"},
@@ -193,6 +196,15 @@ def test_plan_states_and_capacity(
     full = _book(client, front_desk, clinic, a, draft["id"], FIRST + timedelta(days=30))
     assert full.status_code == 409
     assert full.json()["type"] == "/problems/plan-full"
+    assert full.json()["detail"] == "The plan's only session is already booked."
+    back = client.patch(
+        f"/v1/treatment-plans/{draft['id']}",
+        json={"status": "draft"},
+        headers={**front_desk, "If-Match": f'"{started.json()["version"]}"'},
+    )
+    assert back.status_code == 409
+    assert back.json()["type"] == "/problems/plan-transition-not-allowed"
+    assert back.json()["detail"] == "An active plan cannot go back to draft."
     treat(client, clinician, session)
     done = client.get(f"/v1/treatment-plans/{draft['id']}", headers=front_desk).json()
     assert done["status"] == "completed"
@@ -351,7 +363,7 @@ def test_a_full_plan_has_nothing_to_propose_and_nothing_to_book(
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["type"] == "/problems/plan-full"
     assert refused.json()["detail"] == (
-        "The plan's 2 sessions are all booked; nothing is left to book."
+        "All 2 sessions of the plan are already booked. Nothing is left to book."
     )
     sessions = client.get(f"/v1/sessions?client_id={a}", headers=front_desk).json()["items"]
     assert len(sessions) == 2

@@ -407,6 +407,35 @@ def test_lifecycle(
     assert done.json()["status"] == "fulfilled"
 
 
+def test_refused_transitions_read_as_sentences(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    a = make_client(client, clinician, name="Alice")
+    session = _booked(client, front_desk, booking(clinic, a, local(future_day(), "10:00")))
+    path = f"/v1/sessions/{session['id']}"
+    assert (
+        client.post(f"{path}/cancel", json={"reason": "flu"}, headers=front_desk).status_code == 200
+    )
+    refusals = {
+        "entered-in-error": "A cancelled session cannot be marked entered-in-error.",
+        "arrive": "A cancelled session cannot be checked in.",
+        "complete": "A cancelled session cannot be completed.",
+        "no-show": "A cancelled session cannot be marked no-show.",
+    }
+    for action, detail in refusals.items():
+        refused = client.post(f"{path}/{action}", headers=clinician)
+        assert refused.status_code == 409, action
+        assert refused.json()["type"] == "/problems/transition-not-allowed"
+        assert refused.json()["detail"] == detail
+    moved = client.patch(
+        path,
+        json={"starts_at": local(future_day(), "11:00")},
+        headers={**front_desk, "If-Match": '"2"'},
+    )
+    assert moved.status_code == 409
+    assert moved.json()["detail"] == "A cancelled session cannot be rescheduled."
+
+
 def test_reschedule(
     client: TestClient,
     clinic: Clinic,

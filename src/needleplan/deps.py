@@ -48,8 +48,10 @@ def _require(role: Role) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
         if caller is None:  # only when a route is mounted outside the authenticated prefix
             raise Unauthorized("Send Authorization: Bearer <api key>.")
         if not caller.role.may_act_as(role):
+            higher = "" if role.rank == len(Role) - 1 else " or higher"
             raise Forbidden(
-                f"This operation needs the {role.value} role or higher; the key has {caller.role.value}."
+                f"This operation needs the {role.value} role{higher}; "
+                f"this API key's role is {caller.role.value}."
             )
         return caller
 

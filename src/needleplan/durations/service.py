@@ -60,6 +60,6 @@ def quote_for_codes(
     if quote.total_minutes > LONGEST_SESSION_MINUTES:
         raise ValidationFailed(
             f"A session lasts at most 24 hours; these areas take {quote.total_minutes} minutes.",
-            [field_error(location, "areas", "too many areas for one session", "session_too_long")],
+            [field_error(location, "areas", "Too many areas for one session.", "session_too_long")],
         )
     return quote

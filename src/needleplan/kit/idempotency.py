@@ -55,7 +55,7 @@ class IdempotentRequest:
 
 def check_key(key: str) -> str:
     if not (0 < len(key) <= MAX_KEY_LENGTH) or not key.isascii() or not key.isprintable():
-        raise IdempotencyKeyInvalid("An Idempotency-Key is 1 to 255 visible ASCII characters.")
+        raise IdempotencyKeyInvalid("An Idempotency-Key must be 1 to 255 visible ASCII characters.")
     return key
 
 

@@ -10,7 +10,13 @@ from sqlmodel import Session, col, select
 
 from needleplan.kit.time import utc_now
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
-from needleplan.plans.problems import IntervalViolation, PlanFull, PlanNotActive
+from needleplan.plans.problems import (
+    IntervalViolation,
+    PlanFull,
+    PlanNotActive,
+    full_detail,
+    not_active_detail,
+)
 from needleplan.plans.windows import CourseSession, Window, out_of_window, window_after
 
 COUNTING = ("booked", "arrived", "fulfilled")
@@ -60,10 +66,10 @@ def check_plan_booking(
     """Plan state and window, after eligibility and before the slot grid
     (docs/domain.md#booking-checks)."""
     if plan.status != "active":
-        raise PlanNotActive(f"The plan is {plan.status} and takes no bookings.")
+        raise PlanNotActive(not_active_detail(plan.status))
     others = counting_sessions(db, plan.id, excluding=moving_session_id)
     if len(others) >= plan.sessions_planned:
-        raise PlanFull(f"The plan's {plan.sessions_planned} sessions are all booked.")
+        raise PlanFull(full_detail(plan.sessions_planned))
     earlier = [s for s in others if s.starts_at < starts_at]
     if not earlier or override_reason:
         return

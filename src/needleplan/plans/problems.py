@@ -3,6 +3,25 @@ from __future__ import annotations
 from needleplan.problems import Problem
 
 
+def a_plan(status: str) -> str:
+    """``A draft plan``, ``An active plan`` ...: a plan in ``status``, to open a sentence."""
+    return f"{'An' if status[:1] in ('a', 'e', 'i', 'o', 'u') else 'A'} {status} plan"
+
+
+def not_active_detail(status: str) -> str:
+    if status == "draft":
+        return (
+            "The plan is a draft and takes no bookings until it is started (PATCH status: active)."
+        )
+    return f"The plan is {status} and takes no bookings."
+
+
+def full_detail(sessions_planned: int) -> str:
+    if sessions_planned == 1:
+        return "The plan's only session is already booked."
+    return f"All {sessions_planned} sessions of the plan are already booked."
+
+
 class PlanNotActive(Problem):
     status, slug, title = 409, "plan-not-active", "Plan not active"
     explanation = "The treatment plan is a draft, cancelled or completed, and takes no bookings. A draft starts with PATCH status: active."

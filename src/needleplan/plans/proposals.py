@@ -16,7 +16,7 @@ from needleplan.durations.quote import Intensity
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans import course
-from needleplan.plans.problems import PlanFull, PlanNotActive
+from needleplan.plans.problems import PlanFull, PlanNotActive, full_detail, not_active_detail
 from needleplan.plans.ranking import Ranking, top
 from needleplan.plans.windows import Window, window_after
 from needleplan.problems import Problem
@@ -116,7 +116,7 @@ def _search_window(
 
 def _require_open(plan: TreatmentPlan) -> None:
     if plan.status != "active":
-        raise PlanNotActive(f"The plan is {plan.status}; it takes no bookings.")
+        raise PlanNotActive(not_active_detail(plan.status))
 
 
 def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int) -> Ranked:
@@ -182,7 +182,8 @@ def propose_course(
             )
         if not slots:
             raise CourseNotFeasible(
-                f"No free slot for session {number} of the plan.", session_number=number
+                f"No free slot was found for session {number} of the plan.",
+                session_number=number,
             )
         previous = slots[0]
         proposals.append(slots[0])
@@ -195,9 +196,7 @@ def book_course(
     """Book every proposal in the request's transaction: all of them, or (on any refusal) none.
     A plan with nothing left to book is refused (409 ``plan-full``) rather than booking nothing."""
     if not proposals:
-        raise PlanFull(
-            f"The plan's {plan.sessions_planned} sessions are all booked; nothing is left to book."
-        )
+        raise PlanFull(f"{full_detail(plan.sessions_planned)} Nothing is left to book.")
     booked = []
     for slot in proposals:
         body = SessionCreate(

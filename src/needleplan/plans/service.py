@@ -16,7 +16,7 @@ from needleplan.kit.pagination import keyset_page
 from needleplan.kit.time import utc_now
 from needleplan.models import Client, Location, Provider, TreatmentPlan, TreatmentSession
 from needleplan.plans import course
-from needleplan.plans.problems import PlanTransitionNotAllowed
+from needleplan.plans.problems import PlanTransitionNotAllowed, a_plan
 from needleplan.plans.schemas import (
     PlanCreate,
     PlanRead,
@@ -55,7 +55,7 @@ def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreat
     if minimum > maximum:
         raise ValidationFailed(
             "min_interval_days must not exceed max_interval_days.",
-            [field_error("body", "min_interval_days", "exceeds max_interval_days", "range")],
+            [field_error("body", "min_interval_days", "Exceeds max_interval_days.", "range")],
         )
     today = local_date(utc_now(), ZoneInfo(location.time_zone))
     check_eligibility(db, settings, caller, body.client_id, today)
@@ -177,7 +177,9 @@ def update_plan(
     if "status" in changes:
         wanted = changes["status"]
         if wanted != plan.status and not (plan.status == "draft" and wanted == "active"):
-            raise PlanTransitionNotAllowed(f"A {plan.status} plan cannot become {wanted} by PATCH.")
+            raise PlanTransitionNotAllowed(
+                f"{a_plan(plan.status)} cannot {_BY_PATCH.get(wanted, f'become {wanted}')}."
+            )
         changes["status"] = PlanStatus(wanted).value
     if "intensity" in changes:
         changes["intensity"] = changes["intensity"].value
@@ -186,7 +188,7 @@ def update_plan(
     if minimum > maximum:
         raise ValidationFailed(
             "min_interval_days must not exceed max_interval_days.",
-            [field_error("body", "min_interval_days", "exceeds max_interval_days", "range")],
+            [field_error("body", "min_interval_days", "Exceeds max_interval_days.", "range")],
         )
     apply_changes(plan, changes)
     db.flush()
@@ -197,13 +199,21 @@ def update_plan(
     return plan
 
 
+_BY_PATCH = {
+    "draft": "go back to draft",
+    "active": "be started",
+    "cancelled": "be cancelled through PATCH; POST .../cancel cancels a plan",
+    "completed": "be completed through PATCH; a plan completes when its last session is fulfilled",
+}
+
+
 def cancel_plan(
     db: Session, caller: Caller, plan_id: str, if_match: str | None
 ) -> tuple[TreatmentPlan, list[str]]:
     plan = get_plan(db, plan_id, for_update=True)
     check_if_match(if_match, plan.version)
     if plan.status in ("completed", "cancelled"):
-        raise PlanTransitionNotAllowed(f"A {plan.status} plan cannot be cancelled.")
+        raise PlanTransitionNotAllowed(f"{a_plan(plan.status)} cannot be cancelled.")
     apply_changes(plan, {"status": "cancelled"})
     db.flush()
     record(db, caller, "cancel", "treatment_plan", plan.id)

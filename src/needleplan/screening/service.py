@@ -52,7 +52,7 @@ def create_condition(
     if body.code in REQUIREMENT_CODES:
         raise ValidationFailed(
             f"{body.code!r} is reserved for an eligibility requirement.",
-            [field_error("body", "code", "reserved code", "reserved")],
+            [field_error("body", "code", "Reserved for an eligibility requirement.", "reserved")],
         )
     condition = ScreeningCondition(**body.model_dump())
     db.add(condition)

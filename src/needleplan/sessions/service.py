@@ -51,7 +51,7 @@ from needleplan.sessions.problems import (
     ScreeningExpired,
     TransitionNotAllowed,
 )
-from needleplan.sessions.schemas import SessionCreate, SessionReschedule
+from needleplan.sessions.schemas import HoldStatus, SessionCreate, SessionReschedule
 from needleplan.sessions.views import hold_status
 
 SessionPage = tuple[list[TreatmentSession], str | None]
@@ -75,8 +75,9 @@ def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold
         raise HoldMismatch(
             "The booking's client, provider, room, start or areas differ from the hold's."
         )
-    if hold_status(hold).value != "active":
-        raise HoldExpired(f"The hold is {hold_status(hold).value}.")
+    status = hold_status(hold)
+    if status is not HoldStatus.active:
+        raise HoldExpired(_HOLD_GONE[status])
     return hold
 
 
@@ -317,10 +318,36 @@ def list_moves(
     return keyset_page(db, statement, SessionMove.id, limit=limit, cursor=cursor)
 
 
+_HOLD_GONE = {
+    HoldStatus.expired: "The hold has expired.",
+    HoldStatus.released: "The hold was released.",
+    HoldStatus.converted: "The hold has already become a session.",
+}
+
+# "A cancelled session cannot be marked entered-in-error."
+_SESSION_IN = {
+    SessionStatus.booked: "A booked session",
+    SessionStatus.arrived: "An arrived session",
+    SessionStatus.fulfilled: "A fulfilled session",
+    SessionStatus.cancelled: "A cancelled session",
+    SessionStatus.noshow: "A session marked no-show",
+    SessionStatus.entered_in_error: "A session marked entered-in-error",
+}
+_CANNOT = {
+    Action.arrive: "be checked in",
+    Action.complete: "be completed",
+    Action.cancel: "be cancelled",
+    Action.no_show: "be marked no-show",
+    Action.entered_in_error: "be marked entered-in-error",
+    Action.reschedule: "be rescheduled",
+}
+
+
 def _transition(session: TreatmentSession, action: Action) -> SessionStatus:
-    target = next_status(SessionStatus(session.status), action)
+    current = SessionStatus(session.status)
+    target = next_status(current, action)
     if target is None:
-        raise TransitionNotAllowed(f"A {session.status} session cannot {action.value}.")
+        raise TransitionNotAllowed(f"{_SESSION_IN[current]} cannot {_CANNOT[action]}.")
     return target
 
 

@@ -47,7 +47,7 @@ def update_area(
     if minimum > maximum:
         raise ValidationFailed(
             f"min_minutes ({minimum}) would exceed max_minutes ({maximum}).",
-            [field_error("body", "min_minutes", "must not exceed max_minutes", "range")],
+            [field_error("body", "min_minutes", "Must not exceed max_minutes.", "range")],
         )
     apply_changes(area, changes)
     db.flush()
