@@ -79,9 +79,7 @@ async def list_treatment_plans(
         db, client_id=client_id, status=status, limit=limit, cursor=cursor
     )
     private = caller.role is Role.integration
-    return PlanPage(
-        items=[service.plan_read(db, p, private=private) for p in rows], next_cursor=next_cursor
-    )
+    return PlanPage(items=service.plans_read(db, rows, private=private), next_cursor=next_cursor)
 
 
 @router.get("/{plan_id}", response_model=PlanRead, responses=problem_responses(NotFound))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
@@ -15,7 +15,7 @@ from needleplan.kit.localtime import in_zone, local_date
 from needleplan.kit.pagination import keyset_page
 from needleplan.kit.time import utc_now
 from needleplan.models import Client, Location, Provider, TreatmentPlan, TreatmentSession
-from needleplan.plans import course
+from needleplan.plans import course, repository
 from needleplan.plans.problems import PlanTransitionNotAllowed, a_plan
 from needleplan.plans.schemas import (
     PlanCreate,
@@ -119,12 +119,24 @@ def window_read(window: Window, zone: ZoneInfo) -> WindowRead:
 
 
 def plan_read(db: Session, plan: TreatmentPlan, *, private: bool) -> PlanRead:
-    zone = course.plan_zone(db, plan)
-    sessions = db.exec(
-        select(TreatmentSession)
-        .where(TreatmentSession.plan_id == plan.id)
-        .order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
-    ).all()
+    sessions = repository.sessions_by_plan(db, [plan.id]).get(plan.id, [])
+    return _plan_read(plan, sessions, course.plan_zone(db, plan), private=private)
+
+
+def plans_read(db: Session, plans: list[TreatmentPlan], *, private: bool) -> list[PlanRead]:
+    """Plans with their courses, in two statements whatever the number of plans."""
+    if not plans:
+        return []
+    courses = repository.sessions_by_plan(db, [p.id for p in plans])
+    zones = repository.zones_by_location(db, {p.location_id for p in plans})
+    return [
+        _plan_read(p, courses.get(p.id, []), zones[p.location_id], private=private) for p in plans
+    ]
+
+
+def _plan_read(
+    plan: TreatmentPlan, sessions: list[TreatmentSession], zone: ZoneInfo, *, private: bool
+) -> PlanRead:
     counting = [s for s in sessions if s.status in course.COUNTING]
     numbers = {s.id: k for k, s in enumerate(counting, start=1)}
     window = next_window(plan, counting, zone)
