@@ -7,10 +7,10 @@ from needleplan.holds import service
 from needleplan.kit.http import created
 from needleplan.kit.transaction import TransactionalRoute
 from needleplan.problems import NotFound, problem_responses
+from needleplan.screening.problems import NotEligible
 from needleplan.sessions.problems import (
     HoldConverted,
     InsufficientNotice,
-    NotEligible,
     OffSlotGrid,
     OutsideWorkingHours,
     SlotTaken,

@@ -39,7 +39,8 @@ from needleplan.problems import (
     PreconditionRequired,
     problem_responses,
 )
-from needleplan.sessions.problems import NotEligible, SlotTaken
+from needleplan.screening.problems import NotEligible
+from needleplan.sessions.problems import SlotTaken
 
 router = APIRouter(
     prefix="/treatment-plans", tags=["treatment-plans"], route_class=TransactionalRoute

@@ -27,7 +27,7 @@ from needleplan.plans.schemas import (
 )
 from needleplan.plans.windows import Window, window_after
 from needleplan.problems import ValidationFailed, field_error
-from needleplan.sessions.booking import check_eligibility
+from needleplan.screening.service import check_eligibility
 from needleplan.treatment_areas.service import areas_by_code
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from needleplan.audit.service import record
+from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.kit.crud import apply_changes, get_or_404
@@ -22,7 +23,14 @@ from needleplan.models import (
 )
 from needleplan.problems import AlreadyExists, ValidationFailed, field_error
 from needleplan.screening import repository
-from needleplan.screening.eligibility import REQUIREMENT_CODES, Rules, Verdict, assess
+from needleplan.screening.eligibility import (
+    REQUIREMENT_CODES,
+    SCREENING_EXPIRED,
+    Rules,
+    Verdict,
+    assess,
+)
+from needleplan.screening.problems import NotEligible
 from needleplan.screening.schemas import (
     OverrideCreate,
     RetractionCreate,
@@ -32,6 +40,28 @@ from needleplan.screening.schemas import (
 )
 
 Page = tuple[list[ScreeningCondition], str | None]
+
+
+def check_eligibility(
+    db: Session, settings: Settings, caller: Caller, client_id: str, on_date: date
+) -> Verdict:
+    """Blocks a booking unless accepted by an override; an expired screening only flags it."""
+    verdict = verdicts(db, settings, [(client_id, on_date)])[(client_id, on_date)]
+    blocking = [
+        r
+        for r in verdict.reasons
+        if r.blocks and r.accepted_by is None and r.code != SCREENING_EXPIRED
+    ]
+    if blocking:
+        if caller.role is Role.integration:
+            raise NotEligible("The client cannot be booked on this date.")
+        raise NotEligible(
+            "The client cannot be booked on this date: "
+            + ", ".join(r.code for r in blocking)
+            + ".",
+            reasons=[{"code": r.code, "kind": r.kind.value, "detail": r.detail} for r in blocking],
+        )
+    return verdict
 
 
 def list_conditions(db: Session, *, limit: int, cursor: str | None) -> Page:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.durations.quote import DurationQuote, Intensity
@@ -27,13 +26,12 @@ from needleplan.models import BusyBlock, Client, Location, Provider, Room
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import covered
 from needleplan.scheduling.working_time import working_intervals
-from needleplan.screening.eligibility import SCREENING_EXPIRED, Verdict
-from needleplan.screening.service import verdicts
+from needleplan.screening.eligibility import Verdict
+from needleplan.screening.service import check_eligibility
 from needleplan.sessions import repository
 from needleplan.sessions.blocks import Block, Placement, busy_blocks, treatment_interval
 from needleplan.sessions.problems import (
     InsufficientNotice,
-    NotEligible,
     OffSlotGrid,
     OutsideWorkingHours,
     SlotTaken,
@@ -104,28 +102,6 @@ def check_references(db: Session, request: BookingRequest) -> Location:
     if errors:
         raise ValidationFailed("The room or provider cannot take this booking.", errors)
     return location
-
-
-def check_eligibility(
-    db: Session, settings: Settings, caller: Caller, client_id: str, on_date: date
-) -> Verdict:
-    """Blocks a booking unless accepted by an override; an expired screening only flags it."""
-    verdict = verdicts(db, settings, [(client_id, on_date)])[(client_id, on_date)]
-    blocking = [
-        r
-        for r in verdict.reasons
-        if r.blocks and r.accepted_by is None and r.code != SCREENING_EXPIRED
-    ]
-    if blocking:
-        if caller.role is Role.integration:
-            raise NotEligible("The client cannot be booked on this date.")
-        raise NotEligible(
-            "The client cannot be booked on this date: "
-            + ", ".join(r.code for r in blocking)
-            + ".",
-            reasons=[{"code": r.code, "kind": r.kind.value, "detail": r.detail} for r in blocking],
-        )
-    return verdict
 
 
 def check_grid_and_notice(settings: Settings, starts_at: datetime, zone: ZoneInfo) -> None:

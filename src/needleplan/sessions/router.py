@@ -22,6 +22,7 @@ from needleplan.problems import (
     PreconditionRequired,
     problem_responses,
 )
+from needleplan.screening.problems import NotEligible
 from needleplan.sessions import service
 from needleplan.sessions.lifecycle import Action, SessionStatus
 from needleplan.sessions.problems import (
@@ -29,7 +30,6 @@ from needleplan.sessions.problems import (
     HoldExpired,
     HoldMismatch,
     InsufficientNotice,
-    NotEligible,
     OffSlotGrid,
     OutsideWorkingHours,
     ScreeningExpired,

@@ -32,6 +32,7 @@ from needleplan.models import (
 from needleplan.plans import course
 from needleplan.problems import Forbidden, ValidationFailed, field_error
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
+from needleplan.screening.problems import NotEligible
 from needleplan.screening.service import verdicts
 from needleplan.sessions import booking, repository
 from needleplan.sessions.booking import BookingRequest
@@ -47,7 +48,6 @@ from needleplan.sessions.problems import (
     CautionsUnacknowledged,
     HoldExpired,
     HoldMismatch,
-    NotEligible,
     ScreeningExpired,
     TransitionNotAllowed,
 )
