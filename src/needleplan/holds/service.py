@@ -16,11 +16,11 @@ from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.kit.crud import get_or_404
 from needleplan.kit.time import utc_now
+from needleplan.locations.service import zone_of
 from needleplan.models import Hold
 from needleplan.sessions import booking, repository
 from needleplan.sessions.problems import HoldConverted
 from needleplan.sessions.schemas import HoldCreate
-from needleplan.sessions.service import zone_of
 
 
 def create_hold(

@@ -1,6 +1,11 @@
+"""Location use cases, and the one place that answers "what is this location's time zone"."""
+
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Collection
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
@@ -21,6 +26,25 @@ def create_location(db: Session, caller: Caller, body: LocationCreate) -> Locati
 
 def get_location(db: Session, location_id: str) -> Location:
     return get_or_404(db, Location, location_id, what="location")
+
+
+def zone_of(db: Session, location_id: str) -> ZoneInfo:
+    """The time zone of a location that a row refers to (its foreign key guarantees it)."""
+    location = db.get(Location, location_id)
+    assert location is not None, location_id
+    return ZoneInfo(location.time_zone)
+
+
+def zones_of(db: Session, location_ids: Collection[str]) -> dict[str, ZoneInfo]:
+    """The time zone of each of the locations, in one statement whatever their number."""
+    if not location_ids:
+        return {}
+    rows = db.exec(
+        select(col(Location.id), col(Location.time_zone)).where(
+            col(Location.id).in_(set(location_ids))
+        )
+    ).all()
+    return {location_id: ZoneInfo(name) for location_id, name in rows}
 
 
 def list_locations(

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from needleplan.kit.time import utc_now
-from needleplan.models import Location, TreatmentPlan, TreatmentSession
+from needleplan.locations.service import zone_of
+from needleplan.models import TreatmentPlan, TreatmentSession
 from needleplan.plans.problems import (
     IntervalViolation,
     PlanFull,
@@ -20,16 +21,6 @@ from needleplan.plans.problems import (
 from needleplan.plans.windows import CourseSession, Window, out_of_window, window_after
 
 COUNTING = ("booked", "arrived", "fulfilled")
-
-
-def plan_location(db: Session, plan: TreatmentPlan) -> Location:
-    location = db.get(Location, plan.location_id)
-    assert location is not None
-    return location
-
-
-def plan_zone(db: Session, plan: TreatmentPlan) -> ZoneInfo:
-    return ZoneInfo(plan_location(db, plan).time_zone)
 
 
 def counting_sessions(
@@ -73,7 +64,7 @@ def check_plan_booking(
     earlier = [s for s in others if s.starts_at < starts_at]
     if not earlier or override_reason:
         return
-    zone = plan_zone(db, plan)
+    zone = zone_of(db, plan.location_id)
     window = window_after(
         earlier[-1].starts_at,
         len(earlier) + 1,
@@ -93,7 +84,7 @@ def reflag(db: Session, plan: TreatmentPlan) -> None:
     """Re-evaluate the plan's later sessions after a change: those now outside their window are
     flagged ``needs_reschedule``; nothing is moved or cancelled."""
     sessions = counting_sessions(db, plan.id)
-    zone = plan_zone(db, plan)
+    zone = zone_of(db, plan.location_id)
     flagged = out_of_window(
         [
             CourseSession(s.id, s.starts_at, s.interval_override_reason is not None)

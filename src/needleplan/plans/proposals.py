@@ -14,6 +14,7 @@ from needleplan.availability.slots import Slot
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
+from needleplan.locations.service import get_location, zone_of
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans import course
 from needleplan.plans.problems import PlanFull, PlanNotActive, full_detail, not_active_detail
@@ -122,8 +123,8 @@ def _require_open(plan: TreatmentPlan) -> None:
 def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int) -> Ranked:
     _require_open(plan)
     counting = course.counting_sessions(db, plan.id)
-    location = course.plan_location(db, plan)
-    zone = ZoneInfo(location.time_zone)
+    location = get_location(db, plan.location_id)
+    zone = zone_of(db, location.id)
     if len(counting) >= plan.sessions_planned:
         return Ranked(None, [], zone, 0)
     now = utc_now()
@@ -150,8 +151,8 @@ def propose_course(
     """One slot per remaining session, each inside its window after the one before."""
     _require_open(plan)
     counting = course.counting_sessions(db, plan.id)
-    location = course.plan_location(db, plan)
-    zone = ZoneInfo(location.time_zone)
+    location = get_location(db, plan.location_id)
+    zone = zone_of(db, location.id)
     previous: TreatmentSession | Slot | None = counting[-1] if counting else None
     proposals: list[Slot] = []
     now = utc_now()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from needleplan.models import Location, TreatmentSession
+from needleplan.models import TreatmentSession
 
 
 def sessions_by_plan(db: Session, plan_ids: Collection[str]) -> dict[str, list[TreatmentSession]]:
@@ -25,15 +24,3 @@ def sessions_by_plan(db: Session, plan_ids: Collection[str]) -> dict[str, list[T
     for session in rows:
         found[str(session.plan_id)].append(session)
     return found
-
-
-def zones_by_location(db: Session, location_ids: Collection[str]) -> dict[str, ZoneInfo]:
-    """The time zone of each location."""
-    if not location_ids:
-        return {}
-    rows = db.exec(
-        select(col(Location.id), col(Location.time_zone)).where(
-            col(Location.id).in_(list(location_ids))
-        )
-    ).all()
-    return {location_id: ZoneInfo(name) for location_id, name in rows}

@@ -14,6 +14,7 @@ from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
 from needleplan.kit.pagination import keyset_page
 from needleplan.kit.time import utc_now
+from needleplan.locations.service import zone_of, zones_of
 from needleplan.models import Client, Location, Provider, TreatmentPlan, TreatmentSession
 from needleplan.plans import course, repository
 from needleplan.plans.problems import PlanTransitionNotAllowed, a_plan
@@ -120,7 +121,7 @@ def window_read(window: Window, zone: ZoneInfo) -> WindowRead:
 
 def plan_read(db: Session, plan: TreatmentPlan, *, private: bool) -> PlanRead:
     sessions = repository.sessions_by_plan(db, [plan.id]).get(plan.id, [])
-    return _plan_read(plan, sessions, course.plan_zone(db, plan), private=private)
+    return _plan_read(plan, sessions, zone_of(db, plan.location_id), private=private)
 
 
 def plans_read(db: Session, plans: list[TreatmentPlan], *, private: bool) -> list[PlanRead]:
@@ -128,7 +129,7 @@ def plans_read(db: Session, plans: list[TreatmentPlan], *, private: bool) -> lis
     if not plans:
         return []
     courses = repository.sessions_by_plan(db, [p.id for p in plans])
-    zones = repository.zones_by_location(db, {p.location_id for p in plans})
+    zones = zones_of(db, {p.location_id for p in plans})
     return [
         _plan_read(p, courses.get(p.id, []), zones[p.location_id], private=private) for p in plans
     ]

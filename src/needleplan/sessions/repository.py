@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, select
 
 from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.kit.ids import new_id
-from needleplan.models import BusyBlock, Location, ProviderException, WorkingInterval
+from needleplan.models import BusyBlock, ProviderException, WorkingInterval
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
 from needleplan.sessions import busy_days
 from needleplan.sessions.blocks import Block
@@ -140,12 +140,3 @@ def insert_blocks(
 def _is_overlap(exc: IntegrityError) -> bool:
     # PostgreSQL: exclusion_violation; SQLite: the busy_blocks_no_overlap trigger's message.
     return getattr(exc.orig, "sqlstate", None) == "23P01" or "slot-taken" in str(exc.orig)
-
-
-def zones_of(db: Session, location_ids: Sequence[str]) -> dict[str, str]:
-    rows = db.exec(
-        select(col(Location.id), col(Location.time_zone)).where(
-            col(Location.id).in_(set(location_ids))
-        )
-    ).all()
-    return dict(rows)

@@ -16,6 +16,7 @@ from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import Instant, LocalDate
 from needleplan.kit.transaction import TransactionalRoute
+from needleplan.locations.service import zone_of, zones_of
 from needleplan.problems import (
     NotFound,
     PreconditionFailed,
@@ -59,7 +60,7 @@ def _read(
     db: Session, settings: Settings, caller: Caller, session_id: str, response: Response
 ) -> SessionRead:
     session = service.get_session(db, session_id)
-    zones = service.zones_for(db, [session])
+    zones = zones_of(db, {session.location_id})
     verdict = service.verdicts_for(db, settings, [session], zones).get(session.id)
     tag_version(response, session.version)
     return session_read(session, zones[session.location_id], verdict, caller.role)
@@ -122,7 +123,7 @@ async def list_sessions(
         limit=limit,
         cursor=cursor,
     )
-    zones = service.zones_for(db, rows)
+    zones = zones_of(db, {s.location_id for s in rows})
     found = service.verdicts_for(db, settings, rows, zones)
     items = [session_read(s, zones[s.location_id], found.get(s.id), caller.role) for s in rows]
     return SessionPage(items=items, next_cursor=next_cursor)
@@ -157,7 +158,7 @@ async def list_session_moves(
     before and after, and which key moved it when. An unknown session is a 404 (`not-found`).
     One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
     """
-    zone = service.zone_of(db, service.get_session(db, session_id).location_id)
+    zone = zone_of(db, service.get_session(db, session_id).location_id)
     rows, next_cursor = service.list_moves(db, session_id, limit=limit, cursor=cursor)
     return SessionMovePage(
         items=[
@@ -343,7 +344,7 @@ def _schedule(
 ) -> DaySchedule:
     start, end, rows = service.day_schedule(db, day=day, zone=zone, **owner)
     # A provider may work at several locations: each session reads in its own location's zone.
-    zones = service.zones_for(db, rows)
+    zones = zones_of(db, {s.location_id for s in rows})
     found = service.verdicts_for(db, settings, rows, zones)
     return DaySchedule(
         date=day,

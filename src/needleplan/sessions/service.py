@@ -19,6 +19,7 @@ from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
 from needleplan.kit.pagination import keyset_page
 from needleplan.kit.time import utc_now
+from needleplan.locations.service import zone_of
 from needleplan.models import (
     Hold,
     Location,
@@ -152,12 +153,6 @@ def create_session(
     return session, checked.zone, verdict
 
 
-def zone_of(db: Session, location_id: str) -> ZoneInfo:
-    location = db.get(Location, location_id)
-    assert location is not None  # a foreign key guarantees it
-    return ZoneInfo(location.time_zone)
-
-
 def verdicts_for(
     db: Session,
     settings: Settings,
@@ -168,11 +163,6 @@ def verdicts_for(
     asked = {s.id: (s.client_id, local_date(s.starts_at, zones[s.location_id])) for s in sessions}
     found = verdicts(db, settings, asked.values())
     return {session_id: found[key] for session_id, key in asked.items() if key in found}
-
-
-def zones_for(db: Session, sessions: Sequence[TreatmentSession]) -> dict[str, ZoneInfo]:
-    names = repository.zones_of(db, [s.location_id for s in sessions])
-    return {location_id: ZoneInfo(name) for location_id, name in names.items()}
 
 
 def get_session(db: Session, session_id: str, *, for_update: bool = False) -> TreatmentSession:
@@ -480,13 +470,12 @@ def provider_zone(db: Session, provider_id: str, location_id: str | None) -> Zon
                 )
             ],
         )
-    location = db.get(Location, location_id)
-    if location is None:
+    if db.get(Location, location_id) is None:
         raise ValidationFailed(
             "No location has this id.",
             [field_error("query", "location_id", "No location has this id.", "unknown_reference")],
         )
-    return ZoneInfo(location.time_zone)
+    return zone_of(db, location_id)
 
 
 def room_zone(db: Session, room_id: str) -> ZoneInfo:
