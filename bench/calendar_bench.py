@@ -9,6 +9,10 @@ then times, in-process (service layer and database, no HTTP):
 It prints figures; it asserts nothing. Run:
 
     .venv/bin/python bench/calendar_bench.py [--db sqlite|postgres] [--runs 30]
+
+The database is new and removed afterwards (``databases.ScratchDatabase``): a SQLite file in a
+temporary directory, or a PostgreSQL database created through ``$NEEDLEPLAN_BENCH_PG_ADMIN_URL``
+(default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
 """
 
 from __future__ import annotations
@@ -16,14 +20,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, insert, text
+from databases import ScratchDatabase
+from sqlalchemy import insert, text
 
 from needleplan.availability.service import Search, search
 from needleplan.availability.slots import expand
@@ -50,29 +53,6 @@ from needleplan.sessions import busy_days
 ZONE = ZoneInfo("Europe/Berlin")
 PROVIDERS, ROOMS, CLIENTS, DAYS, PER_DAY = 20, 24, 500, 30, 17
 CADENCE = 40  # minutes between starts; each session is lips + neck, light: 30 min + 10 turnover
-
-
-def _database(kind: str) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/calendar.db", None
-    admin = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    name = f"needleplan_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _drop(name: str | None) -> None:
-    if name is None:
-        return
-    engine = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _seed(database: Database, first_day: date) -> dict[str, object]:
@@ -205,8 +185,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    url, pg_name = _database(args.db)
-    try:
+    with ScratchDatabase(args.db, filename="calendar.db") as scratch:
+        url = scratch.url
         database = Database(url)
         migrate(database)
         settings = Settings(database_url=url)
@@ -254,8 +234,6 @@ def main() -> None:
         print(f"{'':<44} ({found[-1]} free slots found)")
         _report("course proposal, 6 sessions", _time(args.runs, course), 10)
         database.dispose()
-    finally:
-        _drop(pg_name)
 
 
 if __name__ == "__main__":

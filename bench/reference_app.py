@@ -11,10 +11,10 @@ nothing of needleplan's: no middleware, no authentication, no audit trail, no ac
   The SQLite engine is configured as needleplan's is (WAL, ``synchronous=NORMAL``, write
   transactions begin ``IMMEDIATE``); the PostgreSQL one uses psycopg 3 with a pool of 10 + 10.
 
-The database comes from ``NEEDLEPLAN_BENCH_REFERENCE_DATABASE_URL``. The harness creates the
-table with :func:`create_schema` before the server starts, so several workers never race to.
+The database comes from ``NEEDLEPLAN_BENCH_REFERENCE_DATABASE_URL``. ``databases.py`` creates
+the table with :func:`create_schema` before the server starts, so several workers never race to.
 
-Run by the harness as ``uvicorn --app-dir bench reference_app:app``.
+Started by ``servers.py`` as ``uvicorn --app-dir bench reference_app:app``.
 """
 
 from __future__ import annotations

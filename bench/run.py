@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/run.py [--db sqlite|postgres] [--workers 1] [--seconds 5]
                                   [--connections 16] [--warmup 1]
-                                  [--loader auto|raw|streams|httpx|wrk]
+                                  [--loader auto|raw|streams|wrk]
                                   [--only NAMES] [--json FILE]
 
-Adding a benchmark is adding a :class:`harness.Scenario` to :func:`scenarios`: a name, an
+Adding a benchmark is adding a :class:`scenarios.Scenario` to :func:`scenarios`: a name, an
 optional setup (given the server's base URL and auth headers, returns a state), a request
 factory ``(state, i) -> Request``, and the baseline it is compared against.
 """
@@ -22,20 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import (
-    DEFAULT_PG_ADMIN_URL,
-    BenchDatabase,
-    Request,
-    Scenario,
-    command_line,
-    post_many,
-    print_report,
-    results_json,
-    run_scenarios,
-    servers_for,
-    shared_setup,
-    wrk_available,
-)
+from databases import DEFAULT_PG_ADMIN_URL, BenchDatabase
+from loaders import Request, wrk_available
+from report import command_line, print_report, results_json
+from scenarios import Scenario, post_many, run_scenarios, shared_setup
+from servers import servers_for
 
 SEEDED_CLIENTS = 1000
 SEARCH_QUERY = "lind"
@@ -242,10 +233,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument(
         "--loader",
-        choices=("auto", "raw", "streams", "httpx", "wrk"),
+        choices=("auto", "raw", "streams", "wrk"),
         default="auto",
         help="load generator: auto (wrk when installed, else raw), raw (asyncio protocol),\n"
-        "streams (asyncio streams), httpx (httpx.AsyncClient), wrk",
+        "streams (asyncio streams), wrk",
     )
     parser.add_argument(
         "--only", default="", help="comma-separated scenario names (their baselines are added)"
@@ -300,8 +291,6 @@ def main(argv: list[str]) -> int:
         + (["--only", args.only] if args.only else [])
         + (["--app-log-level", args.app_log_level] if args.app_log_level != "INFO" else [])
     )
-    if args.loader == "httpx":
-        print("note: httpx.AsyncClient tops out near 500 req/s here; its figures measure httpx")
     started = time.perf_counter()
     print(f"needleplan bench: {args.db}, {args.workers} worker(s), loader {args.loader}")
     with BenchDatabase(args.db, pg_admin_url=args.pg_admin_url) as database:
