@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlmodel import col, update
+from sqlalchemy import Date, event, literal, type_coerce
+from sqlmodel import col, select, update
 
+from needleplan.db import UTCDateTime
+from needleplan.due.repository import add_days, add_months_sql, local_date, register_functions
+from needleplan.due.rules import add_months
 from needleplan.models import TreatmentPlan, TreatmentSession
 from tests.conftest import Headers, RollbackDatabase
 from tests.factories import booking, future_day, local, make_client, make_clinic
@@ -291,3 +295,36 @@ def _build_due(
                     completed_at=datetime.now(UTC) - timedelta(days=170 + 3 * i),
                 )
             )  # type: ignore[call-overload]
+
+
+def test_the_databases_due_dates_follow_the_python_rules(database: RollbackDatabase) -> None:
+    """The due list's SQL dates agree with plans/windows.py and due/rules.py on either database:
+    local dates across DST changes and midnight, month ends that shrink."""
+    instants = [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 01:30 then 02:30 in Berlin, the spring gap
+        datetime(2026, 10, 24, 23, 30, tzinfo=UTC),  # Berlin 01:30 on the 25th
+        datetime(2026, 8, 30, 22, 30, tzinfo=UTC),  # Berlin 31 August
+        datetime(2027, 1, 30, 23, 0, tzinfo=UTC),  # Berlin 31 January, Tokyo 31 January
+        datetime(2026, 12, 31, 23, 59, tzinfo=UTC),
+    ]
+    zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]
+    with database.transaction() as db:
+        register_functions(db)
+        for instant in instants:
+            for zone in zones:
+                day = local_date(literal(instant, UTCDateTime()), literal(zone))
+                statement = select(
+                    type_coerce(day, Date()),
+                    type_coerce(add_days(day, literal(28)), Date()),
+                    type_coerce(add_months_sql(day, literal(6)), Date()),
+                    type_coerce(add_months_sql(day, literal(1)), Date()),
+                )
+                found = tuple(db.exec(statement).one())
+                local = instant.astimezone(ZoneInfo(zone)).date()
+                expected = (
+                    local,
+                    local + timedelta(days=28),
+                    add_months(local, 6),
+                    add_months(local, 1),
+                )
+                assert found == expected, (instant, zone)

@@ -2,50 +2,47 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.config import Settings
-from needleplan.due.rules import CourseState, due_items
+from needleplan.due import repository
+from needleplan.due.rules import CourseState, Due, DueReason, due_items
 from needleplan.due.schemas import DueItem
 from needleplan.kit.localtime import local_day_bounds
 from needleplan.kit.pagination import decode_cursor, encode_cursor
 from needleplan.kit.time import utc_now
-from needleplan.models import Location, TreatmentPlan, TreatmentSession
-from needleplan.plans.course import COUNTING
+from needleplan.models import TreatmentSession
 from needleplan.plans.service import window_read
 from needleplan.plans.windows import Window
+from needleplan.problems import MalformedRequest
 
 
 def due_list(
     db: Session, settings: Settings, *, within_days: int, limit: int, cursor: str | None
 ) -> tuple[list[DueItem], str | None]:
-    plans = db.exec(
-        select(TreatmentPlan).where(col(TreatmentPlan.status).in_(["active", "completed"]))
-    ).all()
-    plan_ids = [p.id for p in plans]
-    sessions: dict[str, list[TreatmentSession]] = defaultdict(list)
-    for session in db.exec(
-        select(TreatmentSession)
-        .where(
-            col(TreatmentSession.plan_id).in_(plan_ids), col(TreatmentSession.status).in_(COUNTING)
-        )
-        .order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
-    ).all():
-        sessions[str(session.plan_id)].append(session)
-    zones = {
-        location_id: ZoneInfo(name)
-        for location_id, name in db.exec(select(col(Location.id), col(Location.time_zone))).all()
-    }
+    """One page of the due list, paged by the database on its order (due date, plan, reason):
+    three statements whatever the page size. The page's items get their windows and sessions
+    from the plans' courses through the pure rule (``due/rules.py``)."""
     now = utc_now()
-    rows: list[DueItem] = []
-    for plan in plans:
-        zone = zones[plan.location_id]
+    keys = repository.due_page(
+        db,
+        now=now,
+        within_days=within_days,
+        maintenance_months=settings.maintenance_after_months,
+        after=_decode(cursor) if cursor is not None else None,
+        limit=limit + 1,
+    )
+    page = keys[:limit]
+    plan_ids = {key.plan_id for key in page}
+    plans = repository.plans_with_zones(db, plan_ids)
+    courses = repository.counting_courses(db, plan_ids)
+    found: dict[tuple[str, DueReason], Due] = {}
+    for plan, zone in plans.values():
         today = now.astimezone(zone).date()
-        course = sessions.get(plan.id, [])
+        course = courses.get(plan.id, [])
         state = CourseState(
             status=plan.status,
             sessions_planned=plan.sessions_planned,
@@ -56,30 +53,39 @@ def due_list(
             completed_at=plan.completed_at,
             reschedule_window=_reschedule_window(course, zone),
         )
-        for item in due_items(
-            state,
-            zone,
-            today,
-            today + timedelta(days=within_days),
-            settings.maintenance_after_months,
-        ):
-            rows.append(
-                DueItem(
-                    reason=item.reason,
-                    due_date=item.due_date,
-                    client_id=plan.client_id,
-                    plan_id=plan.id,
-                    window=window_read(item.window, zone) if item.window else None,
-                    session_ids=list(item.session_ids),
-                )
+        horizon_end = today + timedelta(days=within_days)
+        for item in due_items(state, zone, today, horizon_end, settings.maintenance_after_months):
+            found[plan.id, item.reason] = item
+    rows: list[DueItem] = []
+    for key in page:
+        plan, zone = plans[key.plan_id]
+        # The database's zone rules decided the page; they agree with Python's but for a
+        # tzdata difference, where the database's due date stands.
+        item = found.get((key.plan_id, key.reason), Due(key.reason, key.due_date))
+        rows.append(
+            DueItem(
+                reason=key.reason,
+                due_date=key.due_date,
+                client_id=plan.client_id,
+                plan_id=plan.id,
+                window=window_read(item.window, zone) if item.window else None,
+                session_ids=list(item.session_ids),
             )
-    rows.sort(key=_key)
-    if cursor is not None:
-        after = tuple(decode_cursor(cursor, 3))
-        rows = [row for row in rows if _key(row) > after]
-    page = rows[:limit]
-    next_cursor = encode_cursor(list(_key(page[-1]))) if len(rows) > limit else None
-    return page, next_cursor
+        )
+    next_cursor = encode_cursor(_encode(page[-1])) if len(keys) > limit else None
+    return rows, next_cursor
+
+
+def _encode(key: repository.DueKey) -> list[str]:
+    return [key.due_date.isoformat(), key.plan_id, key.reason.value]
+
+
+def _decode(cursor: str) -> repository.DueKey:
+    due_date, plan_id, reason = decode_cursor(cursor, 3)
+    try:
+        return repository.DueKey(date.fromisoformat(due_date), plan_id, DueReason(reason))
+    except ValueError as exc:
+        raise MalformedRequest("The cursor is not one this API produced.") from exc
 
 
 def _reschedule_window(course: list[TreatmentSession], zone: ZoneInfo) -> Window | None:
@@ -98,7 +104,3 @@ def _reschedule_window(course: list[TreatmentSession], zone: ZoneInfo) -> Window
                 wall_time=previous.starts_at.astimezone(zone).time().replace(tzinfo=None),
             )
     return None
-
-
-def _key(row: DueItem) -> tuple[str, str, str]:
-    return row.due_date.isoformat(), row.plan_id, row.reason.value
