@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from needleplan.auth.router import router as api_keys_router
 from needleplan.availability.router import router as availability_router
 from needleplan.clients.router import router as clients_router
 from needleplan.due.router import router as due_router
 from needleplan.durations.router import router as durations_router
 from needleplan.holds.router import router as holds_router
+from needleplan.kit.transaction import v1_router
 from needleplan.locations.router import router as locations_router
 from needleplan.plans.router import router as plans_router
 from needleplan.problems import (
@@ -83,7 +82,7 @@ V1_TAGS: list[dict[str, str]] = [
     {"name": "api-keys", "description": "API keys and their roles (admins only)."},
 ]
 
-v1 = APIRouter(
+v1 = v1_router(
     prefix="/v1",
     responses=problem_responses(
         MalformedRequest, Unauthorized, Forbidden, ValidationFailed, ServiceUnavailable

@@ -8,7 +8,7 @@ used from ``async def`` endpoints was the fastest measured on SQLite
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -103,6 +103,38 @@ def make_engine(url: str) -> Engine:
     )
 
 
+PreCommitStep = Callable[[Session, list[Any]], None]
+_PRE_COMMIT = "needleplan.pre_commit"
+
+
+def queue_for_commit(db: Session, step: PreCommitStep, items: Iterable[Any]) -> None:
+    """Queue ``items`` for ``step``, which the owner of ``db``'s transaction runs just before it
+    commits (``commit`` below), once, with everything queued for it in the order queued."""
+    queues: dict[PreCommitStep, list[Any]] = db.info.setdefault(_PRE_COMMIT, {})
+    queues.setdefault(step, []).extend(items)
+
+
+def queued(db: Session, step: PreCommitStep) -> list[Any]:
+    """What is queued for ``step`` in ``db``'s transaction and not yet written."""
+    return list(db.info.get(_PRE_COMMIT, {}).get(step, []))
+
+
+def commit(db: Session) -> None:
+    """Run the transaction's pre-commit steps, then commit. Every owner of a transaction commits
+    through here (``Database.transaction`` does): nothing runs the steps behind its back."""
+    queues: dict[PreCommitStep, list[Any]] = db.info.pop(_PRE_COMMIT, {})
+    for step, items in queues.items():
+        if items:
+            step(db, items)
+    db.commit()
+
+
+def rollback(db: Session) -> None:
+    """Roll back, and drop what was queued for a commit that will not happen."""
+    db.info.pop(_PRE_COMMIT, None)
+    db.rollback()
+
+
 class Database:
     """Hands out sessions. Tests subclass it to bind sessions to a rolled-back connection."""
 
@@ -138,13 +170,14 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any exception."""
+        """One unit of work: run the pre-commit steps and commit on success, roll back on any
+        exception."""
         with self.session(write=write) as db:
             try:
                 yield db
-                db.commit()
+                commit(db)
             except BaseException:
-                db.rollback()
+                rollback(db)
                 raise
 
     def dispose(self) -> None:

@@ -18,6 +18,7 @@ from needleplan.kit.body_limit import BodyLimitMiddleware
 from needleplan.kit.docs import FAVICON_URL, SWAGGER_UI_PARAMETERS, install_redoc
 from needleplan.kit.http import refuse_nul_characters
 from needleplan.kit.openapi import build_openapi, operation_id
+from needleplan.kit.transaction import require_transactional
 from needleplan.migrations import head_revision
 from needleplan.ops.router import TAG as OPS_TAG
 from needleplan.ops.router import router as ops_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_redoc(app)
     app.include_router(ops_router)
     app.include_router(v1)
+    require_transactional(app)  # every /v1 route runs in the request's transaction
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

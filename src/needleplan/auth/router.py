@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from sqlmodel import select
 
 from needleplan.audit.service import record
@@ -9,11 +9,11 @@ from needleplan.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, Api
 from needleplan.deps import Admin, DbDep
 from needleplan.kit.http import created
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, keyset_page
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.models import ApiKey
 from needleplan.problems import NotFound, problem_responses
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"], route_class=TransactionalRoute)
+router = v1_router(prefix="/api-keys", tags=["api-keys"])
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from needleplan.availability import service
 from needleplan.availability.schemas import Availability, AvailableSlot
@@ -12,10 +12,10 @@ from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.durations.quote import Intensity
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.time import Instant
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import ValidationFailed, field_error
 
-router = APIRouter(prefix="/availability", tags=["availability"], route_class=TransactionalRoute)
+router = v1_router(prefix="/availability", tags=["availability"])
 
 
 def _area_codes(raw: list[str]) -> list[str]:

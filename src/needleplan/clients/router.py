@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from needleplan.auth.roles import Role
 from needleplan.clients import service
@@ -17,7 +17,7 @@ from needleplan.deps import AnyCaller, DbDep, FrontDesk
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import (
     NotFound,
     PreconditionFailed,
@@ -25,7 +25,7 @@ from needleplan.problems import (
     problem_responses,
 )
 
-router = APIRouter(prefix="/clients", tags=["clients"], route_class=TransactionalRoute)
+router = v1_router(prefix="/clients", tags=["clients"])
 
 
 @router.post("", status_code=201, response_model=ClientRead | ClientReference)

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from needleplan.deps import DbDep, FrontDesk, SettingsDep
 from needleplan.due import service
 from needleplan.due.schemas import DuePage
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 
-router = APIRouter(prefix="/due", tags=["due"], route_class=TransactionalRoute)
+router = v1_router(prefix="/due", tags=["due"])
 
 
 @router.get("", response_model=DuePage)

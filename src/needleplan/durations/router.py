@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.durations import service
 from needleplan.durations.schemas import DurationQuoteRead, DurationQuoteRequest, SegmentRead
-from needleplan.kit.transaction import TransactionalRoute, reads_only
+from needleplan.kit.transaction import reads_only, v1_router
 
-router = APIRouter(
-    prefix="/duration-quotes", tags=["duration-quotes"], route_class=TransactionalRoute
-)
+router = v1_router(prefix="/duration-quotes", tags=["duration-quotes"])
 
 
 @router.post("", response_model=DurationQuoteRead)

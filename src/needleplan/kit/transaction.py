@@ -4,17 +4,23 @@
 endpoint (which reads the session through ``DbDep``), and commits once the response is built and
 before it is sent; any exception rolls it back. Idempotent POSTs store their answer inside the
 same transaction.
+
+Domain routers are made by ``v1_router``, so no route can be left out of the transaction, and
+``require_transactional`` (called by ``create_app``) refuses to start an app with a ``/v1`` route
+that is not a ``TransactionalRoute``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-from fastapi import Request
+import fastapi.routing
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from needleplan.db import Database
 from needleplan.kit import idempotency
@@ -31,6 +37,37 @@ def reads_only(endpoint: EndpointT) -> EndpointT:
     runs in a read transaction, so on SQLite it neither takes the write lock nor waits for it."""
     endpoint.__needleplan_reads_only__ = True  # type: ignore[attr-defined]
     return endpoint
+
+
+def v1_router(**options: Any) -> APIRouter:
+    """A domain router of the v1 API: every route it makes runs in the request's transaction."""
+    if not issubclass(options.setdefault("route_class", TransactionalRoute), TransactionalRoute):
+        raise ValueError("a v1 router's routes are TransactionalRoutes")
+    return APIRouter(**options)
+
+
+def require_transactional(app: FastAPI, prefix: str = "/v1") -> None:
+    """Refuse an app with a route under ``prefix`` that would run outside a request transaction
+    (a router made with ``APIRouter`` instead of ``v1_router``, a mount, a bare route)."""
+    outside = [
+        path
+        for path, route in served_routes(app)
+        if (path + "/").startswith(prefix + "/") and not isinstance(route, TransactionalRoute)
+    ]
+    if outside:
+        raise RuntimeError(f"routes outside the request transaction: {', '.join(outside)}")
+
+
+def served_routes(app: FastAPI) -> Iterator[tuple[str, BaseRoute]]:
+    """Each route's full path and the route whose handler serves it. FastAPI 0.13x+ keeps
+    included routers nested (the included route itself handles requests); older versions copy
+    every route, with its class, into the app."""
+    iter_route_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_route_contexts is None:
+        yield from ((getattr(route, "path", ""), route) for route in app.routes)
+        return
+    for context in iter_route_contexts(app.routes):
+        yield context.path or "", context.original_route
 
 
 class TransactionalRoute(APIRoute):

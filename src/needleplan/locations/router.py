@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.locations import service
 from needleplan.locations.schemas import LocationCreate, LocationPage, LocationRead, LocationUpdate
 from needleplan.problems import (
@@ -16,7 +16,7 @@ from needleplan.problems import (
     problem_responses,
 )
 
-router = APIRouter(prefix="/locations", tags=["locations"], route_class=TransactionalRoute)
+router = v1_router(prefix="/locations", tags=["locations"])
 
 
 @router.post("", status_code=201, response_model=LocationRead)

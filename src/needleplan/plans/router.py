@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from needleplan.auth.roles import Role
 from needleplan.availability.slots import Slot
@@ -13,7 +13,7 @@ from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.plans import proposals, service
 from needleplan.plans.problems import (
     IntervalViolation,
@@ -42,9 +42,7 @@ from needleplan.problems import (
 from needleplan.screening.problems import NotEligible
 from needleplan.sessions.problems import SlotTaken
 
-router = APIRouter(
-    prefix="/treatment-plans", tags=["treatment-plans"], route_class=TransactionalRoute
-)
+router = v1_router(prefix="/treatment-plans", tags=["treatment-plans"])
 
 
 @router.post("", status_code=201, response_model=PlanRead, responses=problem_responses(NotEligible))

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import (
     NotFound,
     PreconditionFailed,
@@ -44,7 +44,7 @@ def _plan_read(provider_id: str, intervals: list[WorkingInterval]) -> WorkingPla
     )
 
 
-router = APIRouter(prefix="/providers", tags=["providers"], route_class=TransactionalRoute)
+router = v1_router(prefix="/providers", tags=["providers"])
 
 
 @router.post("", status_code=201, response_model=ProviderRead)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import (
     AlreadyExists,
     NotFound,
@@ -19,7 +19,7 @@ from needleplan.problems import (
 from needleplan.rooms import service
 from needleplan.rooms.schemas import RoomCreate, RoomPage, RoomRead, RoomUpdate
 
-router = APIRouter(prefix="/rooms", tags=["rooms"], route_class=TransactionalRoute)
+router = v1_router(prefix="/rooms", tags=["rooms"])
 
 
 @router.post(

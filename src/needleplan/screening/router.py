@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from needleplan.auth.roles import Role
 from needleplan.deps import Admin, AnyCaller, Clinician, DbDep, FrontDesk, SettingsDep
@@ -11,7 +11,7 @@ from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import LocalDate, latest_today
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import (
     AlreadyExists,
     NotFound,
@@ -40,12 +40,8 @@ from needleplan.screening.schemas import (
     ScreeningRead,
 )
 
-conditions_router = APIRouter(
-    prefix="/screening-conditions", tags=["screening"], route_class=TransactionalRoute
-)
-clients_router = APIRouter(
-    prefix="/clients/{client_id}", tags=["screening"], route_class=TransactionalRoute
-)
+conditions_router = v1_router(prefix="/screening-conditions", tags=["screening"])
+clients_router = v1_router(prefix="/clients/{client_id}", tags=["screening"])
 
 
 @conditions_router.get("", response_model=ScreeningConditionPage)

@@ -3,13 +3,16 @@
 Every write to session blocks goes through ``sessions/repository.py``, which calls ``record``
 in the same transaction, so the summary can never disagree with the blocks it summarises.
 
-``record`` only queues a change; the queue is written just before the transaction commits,
-all rows in (resource, day) order. So two transactions never wait on each other's summary
-rows in a cycle (a course booking's sessions would otherwise lock rows session by session),
-and a row is locked only for the moment of the commit. Each update is one SQL expression on
-the stored row, not a read-modify-write: on PostgreSQL two bookings of one provider on one
-day queue on the row lock and each applies its own span to the other's result. Nothing reads
-the summary after writing blocks in the same transaction.
+``record`` only queues a change for ``write_pending``, which the transaction's owner runs just
+before it commits (``db.queue_for_commit`` and ``db.commit``; ``Database.transaction`` commits
+that way for the request transaction, idempotent requests, the CLI and tests alike). The queue is
+written then, all rows in (resource, day) order. So two transactions never wait on each
+other's summary rows in a cycle (a course booking's sessions would otherwise lock rows session
+by session), and a row is locked only for the moment of the commit. Each update is one SQL
+expression on the stored row, not a read-modify-write: on PostgreSQL two bookings of one
+provider on one day queue on the row lock and each applies its own span to the other's
+result. Nothing reads the summary after writing blocks in the same transaction, and
+``busy_minutes`` refuses to (it would read minutes the queue has not yet written).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, bindparam, event, text
+from sqlalchemy import Date, bindparam, text
 from sqlmodel import Session, col, delete, select
 
+from needleplan.db import queue_for_commit, queued
 from needleplan.models import BusyBlock, BusyDay
 from needleplan.scheduling.minutes import (
     MINUTES_PER_DAY,
@@ -39,9 +43,6 @@ _SET_SPAN = text(
 ).bindparams(bindparam("day", type_=Date()))
 
 
-_PENDING = "needleplan.busy_day_changes"
-
-
 def record(db: Session, *, freed: Iterable[Span] = (), taken: Iterable[Span] = ()) -> None:
     """Free the minutes of deleted session blocks and mark those of inserted ones, when the
     transaction commits.
@@ -50,14 +51,18 @@ def record(db: Session, *, freed: Iterable[Span] = (), taken: Iterable[Span] = (
     Changes to one row are applied in the order they were recorded: a session moved by a few
     minutes gives up its old minutes, then takes the new ones, some of them the same.
     """
-    pending: list[tuple[bool, Span]] = db.info.setdefault(_PENDING, [])
-    pending.extend((False, span) for span in freed)
-    pending.extend((True, span) for span in taken)
+    queue_for_commit(db, write_pending, [(False, span) for span in freed])
+    queue_for_commit(db, write_pending, [(True, span) for span in taken])
 
 
-@event.listens_for(Session, "before_commit")
-def _write_pending(db: Session) -> None:
-    pending: list[tuple[bool, Span]] | None = db.info.pop(_PENDING, None)
+def has_pending(db: Session) -> bool:
+    """Whether this transaction changed session blocks whose minutes are not written yet."""
+    return bool(queued(db, write_pending))
+
+
+def write_pending(db: Session, pending: list[tuple[bool, Span]]) -> None:
+    """Write the queued changes, all rows in (resource, day) order: the transaction's last
+    statements, run by ``db.commit`` (see the module's docstring)."""
     if not pending:
         return
     changes = [
@@ -82,11 +87,6 @@ def _write_pending(db: Session) -> None:
     )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_pending(db: Session) -> None:
-    db.info.pop(_PENDING, None)
-
-
 # Built once: a course proposal runs this for every window, and building the statement cost
 # as much as running it.
 _BUSY_DAYS = select(col(BusyDay.resource_id), col(BusyDay.day), col(BusyDay.minutes)).where(
@@ -97,7 +97,15 @@ _BUSY_DAYS = select(col(BusyDay.resource_id), col(BusyDay.day), col(BusyDay.minu
 
 
 def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> dict[str, int]:
-    """Each resource's session-busy minutes on ``line`` (whole UTC days)."""
+    """Each resource's session-busy minutes on ``line`` (whole UTC days).
+
+    Refused in a transaction that has changed session blocks: their minutes reach the summary
+    only at commit, so the answer would be stale."""
+    if has_pending(db):
+        raise AssertionError(
+            "busy_days read in a transaction with unwritten session-block changes "
+            "(they are written at commit; read the summary before changing blocks)"
+        )
     first_day = line.origin.date()
     days = [first_day + timedelta(days=n) for n in range(line.length // MINUTES_PER_DAY)]
     # The driver's own rows, unprocessed: SQLite hands the day back as ISO text and PostgreSQL

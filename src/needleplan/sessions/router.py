@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlmodel import Session
 
 from needleplan.auth.service import Caller
@@ -15,7 +15,7 @@ from needleplan.kit.http import created, tag_version
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import Instant, LocalDate
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.locations.service import zone_of, zones_of
 from needleplan.problems import (
     NotFound,
@@ -49,8 +49,8 @@ from needleplan.sessions.schemas import (
 )
 from needleplan.sessions.views import session_read
 
-router = APIRouter(prefix="/sessions", tags=["sessions"], route_class=TransactionalRoute)
-schedules_router = APIRouter(tags=["schedules"], route_class=TransactionalRoute)
+router = v1_router(prefix="/sessions", tags=["sessions"])
+schedules_router = v1_router(tags=["schedules"])
 
 BOOKING_PROBLEMS = (NotEligible, OffSlotGrid, InsufficientNotice, OutsideWorkingHours, SlotTaken)
 ACTION_PROBLEMS = (NotFound, PreconditionFailed, TransitionNotAllowed)

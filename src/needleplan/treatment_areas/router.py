@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from needleplan.deps import Admin, AnyCaller, DbDep
 from needleplan.kit.etag import IfMatchHeader
 from needleplan.kit.http import created, tag_version
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import (
     AlreadyExists,
     NotFound,
@@ -22,9 +22,7 @@ from needleplan.treatment_areas.schemas import (
     TreatmentAreaUpdate,
 )
 
-router = APIRouter(
-    prefix="/treatment-areas", tags=["treatment-areas"], route_class=TransactionalRoute
-)
+router = v1_router(prefix="/treatment-areas", tags=["treatment-areas"])
 
 
 @router.post(
