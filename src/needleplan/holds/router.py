@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.holds import service
 from needleplan.kit.http import created
-from needleplan.kit.transaction import TransactionalRoute
+from needleplan.kit.transaction import v1_router
 from needleplan.problems import NotFound, problem_responses
 from needleplan.screening.problems import NotEligible
 from needleplan.sessions.problems import (
@@ -18,7 +18,7 @@ from needleplan.sessions.problems import (
 from needleplan.sessions.schemas import HoldCreate, HoldRead
 from needleplan.sessions.views import hold_read
 
-router = APIRouter(prefix="/holds", tags=["holds"], route_class=TransactionalRoute)
+router = v1_router(prefix="/holds", tags=["holds"])
 
 
 @router.post(
