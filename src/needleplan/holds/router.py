@@ -4,6 +4,8 @@ from fastapi import Response
 
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.holds import service
+from needleplan.holds.schemas import HoldCreate, HoldRead
+from needleplan.holds.views import hold_read
 from needleplan.kit.http import created
 from needleplan.kit.transaction import v1_router
 from needleplan.problems import NotFound, problem_responses
@@ -15,8 +17,6 @@ from needleplan.sessions.problems import (
     OutsideWorkingHours,
     SlotTaken,
 )
-from needleplan.sessions.schemas import HoldCreate, HoldRead
-from needleplan.sessions.views import hold_read
 
 router = v1_router(prefix="/holds", tags=["holds"])
 

@@ -14,13 +14,13 @@ from sqlmodel import Session
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
+from needleplan.holds.schemas import HoldCreate
 from needleplan.kit.crud import get_or_404
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import Hold
 from needleplan.sessions import booking, repository
 from needleplan.sessions.problems import HoldConverted
-from needleplan.sessions.schemas import HoldCreate
 
 
 def create_hold(

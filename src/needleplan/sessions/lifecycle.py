@@ -1,11 +1,12 @@
-"""The session state machine (FHIR appointment status codes) and when the actions of the day
-may happen. Pure."""
+"""The session state machine (FHIR appointment status codes), when the actions of the day
+may happen, and a hold's status. Pure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
@@ -18,6 +19,35 @@ class SessionStatus(StrEnum):
     cancelled = "cancelled"
     noshow = "noshow"
     entered_in_error = "entered-in-error"
+
+
+class HoldStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    converted = "converted"
+    released = "released"
+
+
+class HoldState(Protocol):
+    """What a hold's status is read from (a ``Hold`` row)."""
+
+    @property
+    def session_id(self) -> str | None: ...
+    @property
+    def released_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+def hold_status(hold: HoldState, now: datetime) -> HoldStatus:
+    """A hold is active until it becomes a session, is released or expires."""
+    if hold.session_id is not None:
+        return HoldStatus.converted
+    if hold.released_at is not None:
+        return HoldStatus.released
+    if hold.expires_at <= now:
+        return HoldStatus.expired
+    return HoldStatus.active
 
 
 class Action(StrEnum):

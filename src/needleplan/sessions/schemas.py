@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
@@ -17,6 +16,8 @@ Areas = Annotated[list[AreaCode], Field(min_length=1, max_length=20, examples=[[
 
 
 class BookingFields(RequestModel):
+    """What a session or a hold asks the booking engine for."""
+
     client_id: Id
     provider_id: Id
     room_id: Id
@@ -45,10 +46,6 @@ class SessionCreate(BookingFields):
     plan_id: Id | None = Field(default=None, description="Book the plan's next session.")
     override_reason: OverrideReason | None = None
     notes: str | None = Field(default=None, max_length=5000)
-
-
-class HoldCreate(BookingFields):
-    pass
 
 
 class SessionReschedule(RequestModel):
@@ -134,29 +131,6 @@ class SessionMoveRead(ResponseModel):
 class SessionMovePage(ResponseModel):
     items: list[SessionMoveRead]
     next_cursor: str | None
-
-
-class HoldStatus(StrEnum):
-    active = "active"
-    expired = "expired"
-    converted = "converted"
-    released = "released"
-
-
-class HoldRead(ResponseModel):
-    id: str
-    client_id: str
-    provider_id: str
-    room_id: str
-    location_id: str
-    areas: list[str]
-    intensity: Intensity
-    numbing: bool
-    starts_at: datetime
-    ends_at: datetime
-    expires_at: datetime
-    status: HoldStatus
-    session_id: str | None
 
 
 class DaySchedule(ResponseModel):

@@ -40,7 +40,9 @@ from needleplan.sessions.booking import BookingRequest
 from needleplan.sessions.lifecycle import (
     Action,
     FrontDeskTiming,
+    HoldStatus,
     SessionStatus,
+    hold_status,
     holds_time,
     next_status,
     timing_refusal,
@@ -52,8 +54,7 @@ from needleplan.sessions.problems import (
     ScreeningExpired,
     TransitionNotAllowed,
 )
-from needleplan.sessions.schemas import HoldStatus, SessionCreate, SessionReschedule
-from needleplan.sessions.views import hold_status
+from needleplan.sessions.schemas import SessionCreate, SessionReschedule
 
 SessionPage = tuple[list[TreatmentSession], str | None]
 
@@ -76,7 +77,7 @@ def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold
         raise HoldMismatch(
             "The booking's client, provider, room, start or areas differ from the hold's."
         )
-    status = hold_status(hold)
+    status = hold_status(hold, utc_now())
     if status is not HoldStatus.active:
         raise HoldExpired(_HOLD_GONE[status])
     return hold

@@ -1,4 +1,4 @@
-"""How sessions and holds read: instants in the location's offset, segments, screening flags.
+"""How sessions read: instants in the location's offset, segments, screening flags.
 
 Privacy (docs/api.md#privacy): an ``integration`` key never sees notes or the client's cautions.
 """
@@ -11,13 +11,10 @@ from zoneinfo import ZoneInfo
 from needleplan.auth.roles import Role
 from needleplan.durations.quote import segments_for
 from needleplan.kit.localtime import in_zone
-from needleplan.kit.time import utc_now
-from needleplan.models import Hold, TreatmentSession
+from needleplan.models import TreatmentSession
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
 from needleplan.sessions.schemas import (
     CautionRead,
-    HoldRead,
-    HoldStatus,
     RescheduleWindow,
     SessionRead,
     SessionSegmentRead,
@@ -75,32 +72,4 @@ def session_read(
         else None,
         created_at=session.created_at,
         updated_at=session.updated_at,
-    )
-
-
-def hold_status(hold: Hold) -> HoldStatus:
-    if hold.session_id is not None:
-        return HoldStatus.converted
-    if hold.released_at is not None:
-        return HoldStatus.released
-    if hold.expires_at <= utc_now():
-        return HoldStatus.expired
-    return HoldStatus.active
-
-
-def hold_read(hold: Hold, zone: ZoneInfo) -> HoldRead:
-    return HoldRead(
-        id=hold.id,
-        client_id=hold.client_id,
-        provider_id=hold.provider_id,
-        room_id=hold.room_id,
-        location_id=hold.location_id,
-        areas=hold.areas,
-        intensity=hold.intensity,  # type: ignore[arg-type]
-        numbing=hold.numbing,
-        starts_at=in_zone(hold.starts_at, zone),
-        ends_at=in_zone(hold.ends_at, zone),
-        expires_at=in_zone(hold.expires_at, zone),
-        status=hold_status(hold),
-        session_id=hold.session_id,
     )
