@@ -22,6 +22,7 @@ from needleplan.kit.transaction import require_transactional
 from needleplan.migrations import head_revision
 from needleplan.ops.router import TAG as OPS_TAG
 from needleplan.ops.router import router as ops_router
+from needleplan.plans import course
 from needleplan.problems import install_problem_handlers
 
 DESCRIPTION = """The treatment-plan calendar of micro-needling and med-spa clinics.
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.schema_head = head_revision(database.url)
+    # The plan rules the booking engine applies (sessions/plan_course.py).
+    app.state.plan_course = course
 
     install_problem_handlers(app)
     install_redoc(app)

@@ -211,6 +211,6 @@ def book_course(
             starts_at=slot.starts_at,
             plan_id=plan.id,
         )
-        session, zone, verdict = create_session(db, settings, caller, body)
+        session, zone, verdict = create_session(db, settings, caller, body, course=course)
         booked.append(session_read(session, zone, verdict, caller.role))
     return booked

@@ -26,6 +26,7 @@ from needleplan.problems import (
 from needleplan.screening.problems import NotEligible
 from needleplan.sessions import service
 from needleplan.sessions.lifecycle import Action, SessionStatus
+from needleplan.sessions.plan_course import PlanCourse, PlanCourseDep
 from needleplan.sessions.problems import (
     CautionsUnacknowledged,
     HoldExpired,
@@ -73,7 +74,12 @@ def _read(
     responses=problem_responses(*BOOKING_PROBLEMS, HoldMismatch, HoldExpired),
 )
 async def create_session(
-    body: SessionCreate, db: DbDep, settings: SettingsDep, caller: AnyCaller, response: Response
+    body: SessionCreate,
+    db: DbDep,
+    course: PlanCourseDep,
+    settings: SettingsDep,
+    caller: AnyCaller,
+    response: Response,
 ) -> SessionRead:
     """Book a session.
 
@@ -83,7 +89,7 @@ async def create_session(
     and that no live session or unexpired hold overlaps the provider's, room's or client's busy
     time. Numbing keeps the client and room busy but leaves the provider free.
     """
-    session, zone, verdict = service.create_session(db, settings, caller, body)
+    session, zone, verdict = service.create_session(db, settings, caller, body, course=course)
     created(response, f"/v1/sessions/{session.id}", session.version)
     return session_read(session, zone, verdict, caller.role)
 
@@ -190,6 +196,7 @@ async def reschedule_session(
     session_id: str,
     body: SessionReschedule,
     db: DbDep,
+    course: PlanCourseDep,
     settings: SettingsDep,
     caller: AnyCaller,
     response: Response,
@@ -200,13 +207,16 @@ async def reschedule_session(
     Every booking rule is checked again, ignoring the session's own current time; the move is
     kept in the session's history.
     """
-    session, zone, verdict = service.reschedule(db, settings, caller, session_id, body, if_match)
+    session, zone, verdict = service.reschedule(
+        db, settings, caller, session_id, body, if_match, course=course
+    )
     tag_version(response, session.version)
     return session_read(session, zone, verdict, caller.role)
 
 
 async def _act(
     db: Session,
+    course: PlanCourse,
     settings: Settings,
     caller: Caller,
     session_id: str,
@@ -215,7 +225,7 @@ async def _act(
     response: Response,
     reason: str | None = None,
 ) -> SessionRead:
-    service.act(db, settings, caller, session_id, action, if_match, reason=reason)
+    service.act(db, settings, caller, session_id, action, if_match, reason=reason, course=course)
     return _read(db, settings, caller, session_id, response)
 
 
@@ -229,6 +239,7 @@ async def _act(
 async def arrive_session(
     session_id: str,
     db: DbDep,
+    course: PlanCourseDep,
     settings: SettingsDep,
     caller: FrontDesk,
     response: Response,
@@ -239,7 +250,7 @@ async def arrive_session(
     Refused without a screening valid today (`screening-expired`) or while cautions lack a
     clinician's acknowledgement (`cautions-unacknowledged`).
     """
-    return await _act(db, settings, caller, session_id, Action.arrive, if_match, response)
+    return await _act(db, course, settings, caller, session_id, Action.arrive, if_match, response)
 
 
 @router.post(
@@ -250,6 +261,7 @@ async def arrive_session(
 async def complete_session(
     session_id: str,
     db: DbDep,
+    course: PlanCourseDep,
     settings: SettingsDep,
     caller: FrontDesk,
     response: Response,
@@ -261,7 +273,7 @@ async def complete_session(
     otherwise a 409. The session that completes its plan's course completes the plan. A stale
     `If-Match`, when sent, is a 412.
     """
-    return await _act(db, settings, caller, session_id, Action.complete, if_match, response)
+    return await _act(db, course, settings, caller, session_id, Action.complete, if_match, response)
 
 
 @router.post(
@@ -273,6 +285,7 @@ async def cancel_session(
     session_id: str,
     body: CancelRequest,
     db: DbDep,
+    course: PlanCourseDep,
     settings: SettingsDep,
     caller: AnyCaller,
     response: Response,
@@ -286,7 +299,7 @@ async def cancel_session(
     sent, is a 412.
     """
     return await _act(
-        db, settings, caller, session_id, Action.cancel, if_match, response, body.reason
+        db, course, settings, caller, session_id, Action.cancel, if_match, response, body.reason
     )
 
 
@@ -298,6 +311,7 @@ async def cancel_session(
 async def mark_session_no_show(
     session_id: str,
     db: DbDep,
+    course: PlanCourseDep,
     settings: SettingsDep,
     caller: FrontDesk,
     response: Response,
@@ -309,7 +323,7 @@ async def mark_session_no_show(
     plan's later sessions are checked against their follow-up windows again. A stale
     `If-Match`, when sent, is a 412.
     """
-    return await _act(db, settings, caller, session_id, Action.no_show, if_match, response)
+    return await _act(db, course, settings, caller, session_id, Action.no_show, if_match, response)
 
 
 @router.post(
@@ -320,6 +334,7 @@ async def mark_session_no_show(
 async def mark_session_entered_in_error(
     session_id: str,
     db: DbDep,
+    course: PlanCourseDep,
     settings: SettingsDep,
     caller: Clinician,
     response: Response,
@@ -331,7 +346,9 @@ async def mark_session_entered_in_error(
     it frees its slot, leaves its plan's course and no day schedule shows it. A stale
     `If-Match`, when sent, is a 412.
     """
-    return await _act(db, settings, caller, session_id, Action.entered_in_error, if_match, response)
+    return await _act(
+        db, course, settings, caller, session_id, Action.entered_in_error, if_match, response
+    )
 
 
 DateQuery = Annotated[

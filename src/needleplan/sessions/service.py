@@ -30,7 +30,6 @@ from needleplan.models import (
     TreatmentSession,
     WorkingInterval,
 )
-from needleplan.plans import course
 from needleplan.problems import Forbidden, ValidationFailed, field_error
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
 from needleplan.screening.problems import NotEligible
@@ -47,6 +46,7 @@ from needleplan.sessions.lifecycle import (
     next_status,
     timing_refusal,
 )
+from needleplan.sessions.plan_course import PlanCourse
 from needleplan.sessions.problems import (
     CautionsUnacknowledged,
     HoldExpired,
@@ -106,7 +106,7 @@ def _locked_plan(db: Session, plan_id: str) -> TreatmentPlan:
 
 
 def create_session(
-    db: Session, settings: Settings, caller: Caller, body: SessionCreate
+    db: Session, settings: Settings, caller: Caller, body: SessionCreate, *, course: PlanCourse
 ) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
     _may_override(caller, body.override_reason)
     request = booking.request_from(body)
@@ -207,6 +207,8 @@ def reschedule(
     session_id: str,
     body: SessionReschedule,
     if_match: str | None,
+    *,
+    course: PlanCourse,
 ) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
     _may_override(caller, body.override_reason)
     changes = body.model_dump(exclude_unset=True)
@@ -399,6 +401,7 @@ def act(
     if_match: str | None,
     *,
     reason: str | None = None,
+    course: PlanCourse,
 ) -> TreatmentSession:
     session = get_session(db, session_id, for_update=True)
     check_if_match(if_match, session.version)
