@@ -1,16 +1,31 @@
 from __future__ import annotations
 
-from sqlmodel import Session
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from needleplan.config import Settings
 from needleplan.durations.quote import (
     LONGEST_SESSION_MINUTES,
+    AreaSpan,
     DurationQuote,
     Intensity,
     quote_duration,
 )
+from needleplan.models import TreatmentArea
 from needleplan.problems import FieldError, ValidationFailed, field_error
-from needleplan.treatment_areas.service import areas_by_code
+
+# Read by every booking, quote and search: plain rows from a statement built once.
+_SPANS = select(
+    col(TreatmentArea.code), col(TreatmentArea.min_minutes), col(TreatmentArea.max_minutes)
+).where(col(TreatmentArea.code).in_(bindparam("codes", expanding=True)))
+
+
+def areas_by_code(db: Session, codes: Sequence[str]) -> dict[str, AreaSpan]:
+    """The treatment-area catalogue's minutes for those of ``codes`` it knows."""
+    rows = db.connection().execute(_SPANS, {"codes": list(codes)})
+    return {code: AreaSpan(code, low, high) for code, low, high in rows}
 
 
 def quote_for_codes(

@@ -1,5 +1,7 @@
 """A plan's course as the booking engine sees it: which session is which, whether a booking
-fits its follow-up window, and re-flagging later sessions when an earlier one moves."""
+fits its follow-up window, and re-flagging later sessions when an earlier one moves.
+
+This module is the booking engine's ``PlanCourse`` (sessions/plan_course.py)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
+from needleplan.durations.service import areas_by_code
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
@@ -29,7 +30,6 @@ from needleplan.plans.schemas import (
 from needleplan.plans.windows import Window, window_after
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.screening.service import check_eligibility
-from needleplan.treatment_areas.service import areas_by_code
 
 
 def _check_areas(db: Session, codes: list[str]) -> None:

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
-from needleplan.durations.quote import AreaSpan
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
 from needleplan.kit.pagination import keyset_page
@@ -53,15 +49,3 @@ def update_area(
     db.flush()
     record(db, caller, "update", "treatment_area", area.code)
     return area
-
-
-# Read by every booking, quote and search: plain rows from a statement built once.
-_SPANS = select(
-    col(TreatmentArea.code), col(TreatmentArea.min_minutes), col(TreatmentArea.max_minutes)
-).where(col(TreatmentArea.code).in_(bindparam("codes", expanding=True)))
-
-
-def areas_by_code(db: Session, codes: Sequence[str]) -> dict[str, AreaSpan]:
-    """The catalogue's minutes for those of ``codes`` it knows."""
-    rows = db.connection().execute(_SPANS, {"codes": list(codes)})
-    return {code: AreaSpan(code, low, high) for code, low, high in rows}
