@@ -32,6 +32,7 @@ run: seed-demo
 lint: install
 	$(BIN)/ruff check src tests bench alembic
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -77,4 +78,4 @@ bench-ci: install
 	$(BIN)/python bench/run.py --seconds 2 --warmup 0.5 --only booking,day-schedule
 
 clean:
-	rm -rf $(VENV) node_modules needleplan.db needleplan.db-wal needleplan.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules needleplan.db needleplan.db-wal needleplan.db-shm .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
