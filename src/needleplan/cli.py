@@ -384,12 +384,10 @@ def list_api_keys(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     Columns: id, role, name, created, last used (to the minute; "never") and revoked ("-": not
     revoked). Times are UTC.
     """
-    from sqlmodel import select
-
-    from needleplan.models import ApiKey
+    from needleplan.auth.repository import keys_oldest_first
 
     with _open(database_url) as database, database.transaction(write=False) as db:
-        keys = db.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()  # type: ignore[arg-type]
+        keys = keys_oldest_first(db)
         rows = [
             [
                 key.id,

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 from fastapi import Response
-from sqlmodel import select
 
 from needleplan.audit.service import record
-from needleplan.auth import service
+from needleplan.auth import repository, service
 from needleplan.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from needleplan.deps import Admin, DbDep
 from needleplan.kit.http import created
-from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, keyset_page
+from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.transaction import v1_router
-from needleplan.models import ApiKey
 from needleplan.problems import NotFound, problem_responses
 
 router = v1_router(prefix="/api-keys", tags=["api-keys"])
@@ -39,7 +37,7 @@ async def list_api_keys(
     Each key's name, role, prefix, creation and revocation times and when it was last used;
     the key itself is shown once, when created. One page of at most `limit` rows; send the answer's `next_cursor` as `cursor` for the next.
     """
-    rows, next_cursor = keyset_page(db, select(ApiKey), ApiKey.id, limit=limit, cursor=cursor)
+    rows, next_cursor = repository.page_of_keys(db, limit=limit, cursor=cursor)
     return ApiKeyPage(items=[ApiKeyRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 

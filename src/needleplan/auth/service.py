@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from needleplan.auth import repository
 from needleplan.auth.keys import NewKey, digest_of, generate_key
 from needleplan.auth.roles import Role
 from needleplan.kit.time import utc_now
@@ -62,11 +62,7 @@ def revoke_api_key(db: Session, key_id: str) -> ApiKey:
 
 
 def match_secret(db: Session, secret: str) -> KeyMatch | None:
-    statement = select(ApiKey.id, ApiKey.role, ApiKey.last_used_at).where(
-        ApiKey.key_digest == digest_of(secret),
-        ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
-    )
-    row = db.exec(statement).first()
+    row = repository.live_key_by_digest(db, digest_of(secret))
     if row is None:
         return None
     return KeyMatch(caller=Caller(key_id=row[0], role=Role(row[1])), last_used_at=row[2])
@@ -77,12 +73,4 @@ def mark_used(db: Session, key_id: str, now: datetime) -> None:
 
     The condition makes concurrent requests of one key (in any process) write once.
     """
-    column = ApiKey.__table__.c.last_used_at  # type: ignore[attr-defined]
-    db.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.__table__.c.id == key_id,  # type: ignore[attr-defined]
-            or_(column.is_(None), column <= now - LAST_USED_PRECISION),
-        )
-        .values(last_used_at=now)
-    )
+    repository.mark_used_unless_since(db, key_id, now, now - LAST_USED_PRECISION)

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
+from needleplan.clients import repository
 from needleplan.clients.schemas import ClientCreate, ClientUpdate
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
-from needleplan.kit.pagination import keyset_page
 from needleplan.models import Client
 from needleplan.problems import ValidationFailed, field_error
 
@@ -44,24 +43,7 @@ def get_client(db: Session, client_id: str) -> Client:
 def list_clients(
     db: Session, *, q: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Client], str | None]:
-    statement = select(Client)
-    if q:
-        needle = q.lower()
-        statement = statement.where(
-            or_(
-                *(
-                    func.lower(column).contains(needle, autoescape=True)
-                    for column in (
-                        col(Client.first_name),
-                        col(Client.last_name),
-                        func.coalesce(Client.email, ""),
-                        func.coalesce(Client.phone, ""),
-                        Client.first_name + " " + Client.last_name,
-                    )
-                )
-            )
-        )
-    return keyset_page(db, statement, Client.id, limit=limit, cursor=cursor)
+    return repository.page_of_clients(db, q=q, limit=limit, cursor=cursor)
 
 
 def update_client(

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.config import Settings
+from needleplan.durations import repository
 from needleplan.durations.quote import (
     LONGEST_SESSION_MINUTES,
     AreaSpan,
@@ -13,18 +13,12 @@ from needleplan.durations.quote import (
     Intensity,
     quote_duration,
 )
-from needleplan.models import TreatmentArea
 from needleplan.problems import FieldError, ValidationFailed, field_error
-
-# Read by every booking, quote and search: plain rows from a statement built once.
-_SPANS = select(
-    col(TreatmentArea.code), col(TreatmentArea.min_minutes), col(TreatmentArea.max_minutes)
-).where(col(TreatmentArea.code).in_(bindparam("codes", expanding=True)))
 
 
 def areas_by_code(db: Session, codes: Sequence[str]) -> dict[str, AreaSpan]:
     """The treatment-area catalogue's minutes for those of ``codes`` it knows."""
-    rows = db.connection().execute(_SPANS, {"codes": list(codes)})
+    rows = repository.area_minutes(db, codes)
     return {code: AreaSpan(code, low, high) for code, low, high in rows}
 
 

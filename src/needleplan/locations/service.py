@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
-from needleplan.kit.pagination import keyset_page
+from needleplan.locations import repository
 from needleplan.locations.schemas import LocationCreate, LocationUpdate
 from needleplan.models import Location
 
@@ -39,18 +39,14 @@ def zones_of(db: Session, location_ids: Collection[str]) -> dict[str, ZoneInfo]:
     """The time zone of each of the locations, in one statement whatever their number."""
     if not location_ids:
         return {}
-    rows = db.exec(
-        select(col(Location.id), col(Location.time_zone)).where(
-            col(Location.id).in_(set(location_ids))
-        )
-    ).all()
+    rows = repository.time_zone_names(db, location_ids)
     return {location_id: ZoneInfo(name) for location_id, name in rows}
 
 
 def list_locations(
     db: Session, *, limit: int, cursor: str | None
 ) -> tuple[list[Location], str | None]:
-    return keyset_page(db, select(Location), Location.id, limit=limit, cursor=cursor)
+    return repository.page_of_locations(db, limit=limit, cursor=cursor)
 
 
 def update_location(

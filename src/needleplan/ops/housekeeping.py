@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session
 
 from needleplan.kit.time import utc_now
-from needleplan.models import BusyBlock, IdempotencyRecord
+from needleplan.ops import repository
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,6 @@ class Purged:
 
 def purge_expired(db: Session) -> Purged:
     now = utc_now()
-    records = db.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.expires_at) <= now))
-    blocks = db.exec(
-        delete(BusyBlock).where(
-            col(BusyBlock.expires_at).is_not(None), col(BusyBlock.expires_at) <= now
-        )
-    )
-    return Purged(idempotency_records=records.rowcount, hold_blocks=blocks.rowcount)
+    records = repository.delete_expired_idempotency_records(db, now)
+    blocks = repository.delete_expired_hold_blocks(db, now)
+    return Purged(idempotency_records=records, hold_blocks=blocks)

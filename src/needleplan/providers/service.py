@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import require_if_match
-from needleplan.kit.pagination import keyset_page
 from needleplan.models import Location, Provider, ProviderException, WorkingInterval
 from needleplan.problems import NotFound, ValidationFailed, field_error
+from needleplan.providers import repository
 from needleplan.providers.schemas import (
     ProviderCreate,
     ProviderExceptionCreate,
@@ -35,7 +35,7 @@ def get_provider(db: Session, provider_id: str) -> Provider:
 def list_providers(
     db: Session, *, limit: int, cursor: str | None
 ) -> tuple[list[Provider], str | None]:
-    return keyset_page(db, select(Provider), Provider.id, limit=limit, cursor=cursor)
+    return repository.page_of_providers(db, limit=limit, cursor=cursor)
 
 
 def update_provider(
@@ -60,11 +60,7 @@ def _as_body(row: WorkingInterval) -> WorkingIntervalBody:
 
 def get_working_plan(db: Session, provider_id: str) -> list[WorkingIntervalBody]:
     get_or_404(db, Provider, provider_id, what="provider")
-    rows = db.exec(
-        select(WorkingInterval)
-        .where(WorkingInterval.provider_id == provider_id)
-        .order_by(col(WorkingInterval.weekday), col(WorkingInterval.start_time))
-    ).all()
+    rows = repository.working_intervals(db, provider_id)
     return [_as_body(row) for row in rows]
 
 
@@ -94,7 +90,7 @@ def replace_working_plan(
             ],
         )
     get_or_404(db, Provider, provider_id, what="provider", for_update=True)
-    db.exec(delete(WorkingInterval).where(col(WorkingInterval.provider_id) == provider_id))
+    repository.delete_working_plan(db, provider_id)
     for planned in intervals:
         db.add(
             WorkingInterval(
@@ -127,8 +123,7 @@ def list_exceptions(
     db: Session, provider_id: str, *, limit: int, cursor: str | None
 ) -> tuple[list[ProviderException], str | None]:
     get_or_404(db, Provider, provider_id, what="provider")
-    statement = select(ProviderException).where(ProviderException.provider_id == provider_id)
-    return keyset_page(db, statement, ProviderException.id, limit=limit, cursor=cursor)
+    return repository.page_of_exceptions(db, provider_id, limit=limit, cursor=cursor)
 
 
 def delete_exception(db: Session, caller: Caller, provider_id: str, exception_id: str) -> None:

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import require_if_match
-from needleplan.kit.pagination import keyset_page
 from needleplan.models import Location, Room
 from needleplan.problems import AlreadyExists
+from needleplan.rooms import repository
 from needleplan.rooms.schemas import RoomCreate, RoomUpdate
 
 
 def _refuse_duplicate_name(db: Session, location_id: str, name: str, room_id: str | None) -> None:
-    statement = select(Room.id).where(Room.location_id == location_id, Room.name == name)
-    existing = db.exec(statement).first()
+    existing = repository.room_named(db, location_id, name)
     if existing is not None and existing != room_id:
         raise AlreadyExists(f"The location already has a room named {name!r}.")
 
@@ -36,10 +35,7 @@ def get_room(db: Session, room_id: str) -> Room:
 def list_rooms(
     db: Session, *, location_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Room], str | None]:
-    statement = select(Room)
-    if location_id is not None:
-        statement = statement.where(Room.location_id == location_id)
-    return keyset_page(db, statement, Room.id, limit=limit, cursor=cursor)
+    return repository.page_of_rooms(db, location_id=location_id, limit=limit, cursor=cursor)
 
 
 def update_room(

@@ -3,9 +3,10 @@ article. Clinics edit it."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from needleplan.models import TreatmentArea
+from needleplan.treatment_areas import repository
 
 # code, name, category, min_minutes, max_minutes
 DEFAULT_AREAS: tuple[tuple[str, str, str, int, int], ...] = (
@@ -24,7 +25,7 @@ DEFAULT_AREAS: tuple[tuple[str, str, str, int, int], ...] = (
 
 def install_default_areas(db: Session) -> int:
     """Add the default areas when the catalogue is empty; a clinic's edits are never overwritten."""
-    if db.exec(select(TreatmentArea.code).limit(1)).first() is not None:
+    if not repository.catalogue_is_empty(db):
         return 0
     for code, name, category, min_minutes, max_minutes in DEFAULT_AREAS:
         db.add(

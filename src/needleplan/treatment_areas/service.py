@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
-from needleplan.kit.pagination import keyset_page
 from needleplan.models import TreatmentArea
 from needleplan.problems import AlreadyExists, ValidationFailed, field_error
+from needleplan.treatment_areas import repository
 from needleplan.treatment_areas.schemas import TreatmentAreaCreate, TreatmentAreaUpdate
 
 
@@ -29,7 +29,7 @@ def get_area(db: Session, code: str) -> TreatmentArea:
 def list_areas(
     db: Session, *, limit: int, cursor: str | None
 ) -> tuple[list[TreatmentArea], str | None]:
-    return keyset_page(db, select(TreatmentArea), TreatmentArea.code, limit=limit, cursor=cursor)
+    return repository.page_of_areas(db, limit=limit, cursor=cursor)
 
 
 def update_area(
