@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from needleplan.db import UTCDateTime
 from needleplan.due.rules import DueReason, add_months
+from needleplan.kit.statuses import PlanStatus
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans.course import COUNTING
 
@@ -198,20 +199,20 @@ def due_page(
         branch(
             DueReason.needs_reschedule,
             today,
-            col(plan.status).in_(["active", "completed"]),
+            col(plan.status).in_([PlanStatus.active, PlanStatus.completed]),
             course.c.flagged == 1,
         ),
         branch(
             DueReason.next_session,
             next_opens,
-            col(plan.status) == "active",
+            col(plan.status) == PlanStatus.active,
             or_(course.c.sessions.is_(None), course.c.sessions < col(plan.sessions_planned)),
             next_opens <= horizon_end,
         ),
         branch(
             DueReason.maintenance,
             maintenance_on,
-            col(plan.status) == "completed",
+            col(plan.status) == PlanStatus.completed,
             col(plan.completed_at).is_not(None),
             maintenance_on <= horizon_end,
         ),

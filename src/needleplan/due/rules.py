@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from needleplan.kit.statuses import PlanStatus
 from needleplan.plans.windows import Window, window_after
 
 
@@ -21,7 +22,7 @@ class DueReason(StrEnum):
 
 @dataclass(frozen=True)
 class CourseState:
-    status: str  # the plan's
+    status: PlanStatus  # the plan's
     sessions_planned: int
     min_interval_days: int
     max_interval_days: int
@@ -63,7 +64,7 @@ def due_items(
         )
     # docs/domain.md#due-list-and-maintenance: the next *unbooked* session's window, whatever
     # is booked before it.
-    if state.status == "active" and len(state.counting_starts) < state.sessions_planned:
+    if state.status is PlanStatus.active and len(state.counting_starts) < state.sessions_planned:
         if not state.counting_starts:
             items.append(Due(DueReason.next_session, today))
         else:
@@ -76,7 +77,7 @@ def due_items(
             )
             if window.earliest_date <= horizon_end:
                 items.append(Due(DueReason.next_session, window.earliest_date, window=window))
-    if state.status == "completed" and state.completed_at is not None:
+    if state.status is PlanStatus.completed and state.completed_at is not None:
         due_on = add_months(state.completed_at.astimezone(zone).date(), maintenance_months)
         if due_on <= horizon_end:
             items.append(Due(DueReason.maintenance, due_on))

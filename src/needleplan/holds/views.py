@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from needleplan.durations.quote import Intensity
 from needleplan.holds.schemas import HoldRead
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.time import utc_now
@@ -19,7 +20,7 @@ def hold_read(hold: Hold, zone: ZoneInfo) -> HoldRead:
         room_id=hold.room_id,
         location_id=hold.location_id,
         areas=hold.areas,
-        intensity=hold.intensity,  # type: ignore[arg-type]
+        intensity=Intensity(hold.intensity),
         numbing=hold.numbing,
         starts_at=in_zone(hold.starts_at, zone),
         ends_at=in_zone(hold.ends_at, zone),

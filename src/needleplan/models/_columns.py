@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Enum
 from sqlmodel import Field
 
 from needleplan.db import UTCDateTime
@@ -24,8 +25,22 @@ def created_at_field() -> Any:
     return Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+def status_field(statuses: type[StrEnum], *, index: bool = False) -> Any:
+    """A status column holding ``statuses``: a VARCHAR(20) of the members' values (no database
+    enum type, no CHECK), read back as the members."""
+    column_type = Enum(
+        statuses,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+    return Field(sa_column=Column(column_type, nullable=False, index=index))
+
+
 def version_field() -> Any:
     return Field(default=1, nullable=False)
 
 
-__all__ = ["created_at_field", "id_field", "instant_field", "version_field"]
+__all__ = ["created_at_field", "id_field", "instant_field", "status_field", "version_field"]

@@ -5,7 +5,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from needleplan.models._columns import created_at_field, id_field, instant_field, version_field
+from needleplan.kit.statuses import PlanStatus
+from needleplan.models._columns import (
+    created_at_field,
+    id_field,
+    instant_field,
+    status_field,
+    version_field,
+)
 
 
 class TreatmentPlan(SQLModel, table=True):
@@ -24,7 +31,7 @@ class TreatmentPlan(SQLModel, table=True):
     sessions_planned: int
     min_interval_days: int
     max_interval_days: int
-    status: str = Field(max_length=20, index=True)
+    status: PlanStatus = status_field(PlanStatus, index=True)
     notes: str | None = Field(default=None, max_length=5000)
     completed_at: datetime | None = instant_field(nullable=True)
     version: int = version_field()

@@ -6,7 +6,14 @@ from sqlalchemy import JSON, Column, Index
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
-from needleplan.models._columns import created_at_field, id_field, instant_field, version_field
+from needleplan.kit.statuses import SessionStatus
+from needleplan.models._columns import (
+    created_at_field,
+    id_field,
+    instant_field,
+    status_field,
+    version_field,
+)
 
 
 class TreatmentSession(SQLModel, table=True):
@@ -34,7 +41,7 @@ class TreatmentSession(SQLModel, table=True):
     turnover_minutes: int
     starts_at: datetime = instant_field()
     ends_at: datetime = instant_field()
-    status: str = Field(max_length=20)
+    status: SessionStatus = status_field(SessionStatus)
     cancel_reason: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=5000)
     hold_id: str | None = Field(default=None, max_length=36)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from needleplan.kit.statuses import PlanStatus, SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import TreatmentPlan, TreatmentSession
@@ -22,7 +23,7 @@ from needleplan.plans.problems import (
 )
 from needleplan.plans.windows import CourseSession, Window, out_of_window, window_after
 
-COUNTING = ("booked", "arrived", "fulfilled")
+COUNTING = (SessionStatus.booked, SessionStatus.arrived, SessionStatus.fulfilled)
 
 
 def counting_sessions(
@@ -58,7 +59,7 @@ def check_plan_booking(
 ) -> None:
     """Plan state and window, after eligibility and before the slot grid
     (docs/domain.md#booking-checks)."""
-    if plan.status != "active":
+    if plan.status is not PlanStatus.active:
         raise PlanNotActive(not_active_detail(plan.status))
     others = counting_sessions(db, plan.id, excluding=moving_session_id)
     if len(others) >= plan.sessions_planned:
@@ -97,7 +98,7 @@ def reflag(db: Session, plan: TreatmentPlan) -> None:
         plan.max_interval_days,
     )
     for session in sessions:
-        window = flagged.get(session.id) if session.status == "booked" else None
+        window = flagged.get(session.id) if session.status is SessionStatus.booked else None
         earliest = window.earliest_date if window else None
         latest = window.latest_date if window else None
         if (session.needs_reschedule, session.window_earliest_date, session.window_latest_date) != (
@@ -115,9 +116,9 @@ def reflag(db: Session, plan: TreatmentPlan) -> None:
 
 def complete_if_done(db: Session, plan: TreatmentPlan) -> None:
     """A plan completes when its last planned session is fulfilled."""
-    fulfilled = [s for s in counting_sessions(db, plan.id) if s.status == "fulfilled"]
-    if plan.status == "active" and len(fulfilled) >= plan.sessions_planned:
-        plan.status = "completed"
+    fulfilled = [s for s in counting_sessions(db, plan.id) if s.status is SessionStatus.fulfilled]
+    if plan.status is PlanStatus.active and len(fulfilled) >= plan.sessions_planned:
+        plan.status = PlanStatus.completed
         plan.completed_at = utc_now()
         plan.version += 1
         plan.updated_at = utc_now()

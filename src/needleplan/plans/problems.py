@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from needleplan.kit.statuses import PlanStatus
 from needleplan.problems import Problem
 
 
@@ -8,8 +9,8 @@ def a_plan(status: str) -> str:
     return f"{'An' if status[:1] in ('a', 'e', 'i', 'o', 'u') else 'A'} {status} plan"
 
 
-def not_active_detail(status: str) -> str:
-    if status == "draft":
+def not_active_detail(status: PlanStatus) -> str:
+    if status is PlanStatus.draft:
         return (
             "The plan is a draft and takes no bookings until it is started (PATCH status: active)."
         )

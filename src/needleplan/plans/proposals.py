@@ -13,6 +13,7 @@ from needleplan.availability.service import MAX_RANGE, Calendar, free_runs, open
 from needleplan.availability.slots import Slot
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
+from needleplan.kit.statuses import PlanStatus
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
 from needleplan.locations.service import get_location, zone_of
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
@@ -116,7 +117,7 @@ def _search_window(
 
 
 def _require_open(plan: TreatmentPlan) -> None:
-    if plan.status != "active":
+    if plan.status is not PlanStatus.active:
         raise PlanNotActive(not_active_detail(plan.status))
 
 

@@ -1,25 +1,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
 from needleplan.durations.quote import Intensity
 from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.statuses import PlanStatus as PlanStatus  # re-exported: plans name it here
 from needleplan.kit.time import Instant
 from needleplan.sessions.lifecycle import SessionStatus
 from needleplan.sessions.schemas import Areas, Id, SessionRead
 
 IntervalDays = Annotated[int, Field(ge=1, le=365)]
-
-
-class PlanStatus(StrEnum):
-    draft = "draft"
-    active = "active"
-    completed = "completed"
-    cancelled = "cancelled"
 
 
 class PlanCreate(RequestModel):

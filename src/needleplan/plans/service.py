@@ -9,11 +9,13 @@ from sqlmodel import Session, select
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
+from needleplan.durations.quote import Intensity
 from needleplan.durations.service import areas_by_code
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
 from needleplan.kit.pagination import keyset_page
+from needleplan.kit.statuses import SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of, zones_of
 from needleplan.models import Client, Location, Provider, TreatmentPlan, TreatmentSession
@@ -65,7 +67,7 @@ def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreat
             exclude={"min_interval_days", "max_interval_days", "status", "intensity"}
         ),
         intensity=body.intensity.value,
-        status=body.status.value,
+        status=body.status,
         min_interval_days=minimum,
         max_interval_days=maximum,
     )
@@ -86,19 +88,18 @@ def list_plans(
     if client_id is not None:
         statement = statement.where(TreatmentPlan.client_id == client_id)
     if status is not None:
-        statement = statement.where(TreatmentPlan.status == status.value)
+        statement = statement.where(TreatmentPlan.status == status)
     return keyset_page(db, statement, TreatmentPlan.id, limit=limit, cursor=cursor)
+
+
+_CLOSED = frozenset({PlanStatus.completed, PlanStatus.cancelled})
 
 
 def next_window(
     plan: TreatmentPlan, counting: list[TreatmentSession], zone: ZoneInfo
 ) -> Window | None:
     """Null before the first session, once all are booked, and for a closed plan."""
-    if (
-        plan.status in ("completed", "cancelled")
-        or not counting
-        or len(counting) >= plan.sessions_planned
-    ):
+    if plan.status in _CLOSED or not counting or len(counting) >= plan.sessions_planned:
         return None
     return window_after(
         counting[-1].starts_at,
@@ -147,12 +148,12 @@ def _plan_read(
         location_id=plan.location_id,
         provider_id=plan.provider_id,
         areas=plan.areas,
-        intensity=plan.intensity,  # type: ignore[arg-type]
+        intensity=Intensity(plan.intensity),
         numbing=plan.numbing,
         sessions_planned=plan.sessions_planned,
         min_interval_days=plan.min_interval_days,
         max_interval_days=plan.max_interval_days,
-        status=plan.status,  # type: ignore[arg-type]
+        status=plan.status,
         notes=None if private else plan.notes,
         completed_at=plan.completed_at,
         version=plan.version,
@@ -162,7 +163,7 @@ def _plan_read(
                 number=numbers.get(s.id),
                 starts_at=in_zone(s.starts_at, zone),
                 ends_at=in_zone(s.ends_at, zone),
-                status=s.status,  # type: ignore[arg-type]
+                status=s.status,
                 provider_id=s.provider_id,
                 room_id=s.room_id,
                 needs_reschedule=s.needs_reschedule,
@@ -188,12 +189,13 @@ def update_plan(
     plan = get_plan(db, plan_id, for_update=True)
     require_if_match(if_match, plan.version)
     if "status" in changes:
-        wanted = changes["status"]
-        if wanted != plan.status and not (plan.status == "draft" and wanted == "active"):
+        wanted: PlanStatus = changes["status"]
+        if wanted is not plan.status and not (
+            plan.status is PlanStatus.draft and wanted is PlanStatus.active
+        ):
             raise PlanTransitionNotAllowed(
                 f"{a_plan(plan.status)} cannot {_BY_PATCH.get(wanted, f'become {wanted}')}."
             )
-        changes["status"] = PlanStatus(wanted).value
     if "intensity" in changes:
         changes["intensity"] = changes["intensity"].value
     minimum = changes.get("min_interval_days", plan.min_interval_days)
@@ -213,10 +215,12 @@ def update_plan(
 
 
 _BY_PATCH = {
-    "draft": "go back to draft",
-    "active": "be started",
-    "cancelled": "be cancelled through PATCH; POST .../cancel cancels a plan",
-    "completed": "be completed through PATCH; a plan completes when its last session is fulfilled",
+    PlanStatus.draft: "go back to draft",
+    PlanStatus.active: "be started",
+    PlanStatus.cancelled: "be cancelled through PATCH; POST .../cancel cancels a plan",
+    PlanStatus.completed: (
+        "be completed through PATCH; a plan completes when its last session is fulfilled"
+    ),
 }
 
 
@@ -225,10 +229,12 @@ def cancel_plan(
 ) -> tuple[TreatmentPlan, list[str]]:
     plan = get_plan(db, plan_id, for_update=True)
     check_if_match(if_match, plan.version)
-    if plan.status in ("completed", "cancelled"):
+    if plan.status in _CLOSED:
         raise PlanTransitionNotAllowed(f"{a_plan(plan.status)} cannot be cancelled.")
-    apply_changes(plan, {"status": "cancelled"})
+    apply_changes(plan, {"status": PlanStatus.cancelled})
     db.flush()
     record(db, caller, "cancel", "treatment_plan", plan.id)
-    booked = [s.id for s in course.counting_sessions(db, plan.id) if s.status == "booked"]
+    booked = [
+        s.id for s in course.counting_sessions(db, plan.id) if s.status is SessionStatus.booked
+    ]
     return plan, booked

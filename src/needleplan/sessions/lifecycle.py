@@ -10,15 +10,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
-
-
-class SessionStatus(StrEnum):
-    booked = "booked"
-    arrived = "arrived"
-    fulfilled = "fulfilled"
-    cancelled = "cancelled"
-    noshow = "noshow"
-    entered_in_error = "entered-in-error"
+from needleplan.kit.statuses import SessionStatus as SessionStatus  # re-exported: rules name it
 
 
 class HoldStatus(StrEnum):

@@ -13,7 +13,7 @@ from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
-from needleplan.durations.quote import DurationQuote, segments_for
+from needleplan.durations.quote import DurationQuote, Intensity, segments_for
 from needleplan.kit.crud import get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
@@ -134,7 +134,7 @@ def create_session(
         turnover_minutes=checked.quote.turnover_minutes,
         starts_at=request.starts_at,
         ends_at=checked.ends_at,
-        status=SessionStatus.booked.value,
+        status=SessionStatus.booked,
         notes=body.notes,
         hold_id=hold.id if hold else None,
         plan_id=plan.id if plan else None,
@@ -191,7 +191,7 @@ def list_sessions(
         (TreatmentSession.provider_id, provider_id),
         (TreatmentSession.room_id, room_id),
         (TreatmentSession.client_id, client_id),
-        (TreatmentSession.status, status.value if status else None),
+        (TreatmentSession.status, status),
     ):
         if value is not None:
             statement = statement.where(col(column) == value)
@@ -227,7 +227,7 @@ def reschedule(
         room_id=changes.get("room_id", session.room_id),
         location_id=session.location_id,
         areas=list(session.areas),
-        intensity=session.intensity,  # type: ignore[arg-type]
+        intensity=Intensity(session.intensity),
         numbing=session.numbing,
         starts_at=changes.get("starts_at", session.starts_at),
     )
@@ -337,7 +337,7 @@ _CANNOT = {
 
 
 def _transition(session: TreatmentSession, action: Action) -> SessionStatus:
-    current = SessionStatus(session.status)
+    current = session.status
     target = next_status(current, action)
     if target is None:
         raise TransitionNotAllowed(f"{_SESSION_IN[current]} cannot {_CANNOT[action]}.")
@@ -415,7 +415,7 @@ def act(
             _check_arrival(db, settings, session, zone)
     if not holds_time(target):
         repository.delete_blocks(db, session_id=session.id)
-    session.status = target.value
+    session.status = target
     if action is Action.cancel:
         session.cancel_reason = reason
     _bump(session)
@@ -443,7 +443,7 @@ def day_schedule(
         col(TreatmentSession.starts_at) < end,
         col(TreatmentSession.ends_at) > start,
         col(TreatmentSession.status).not_in(
-            [SessionStatus.cancelled.value, SessionStatus.entered_in_error.value]
+            [SessionStatus.cancelled, SessionStatus.entered_in_error]
         ),
     )
     if provider_id is not None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from needleplan.auth.roles import Role
-from needleplan.durations.quote import segments_for
+from needleplan.durations.quote import Intensity, segments_for
 from needleplan.kit.localtime import in_zone
 from needleplan.models import TreatmentSession
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
@@ -51,11 +51,11 @@ def session_read(
         room_id=session.room_id,
         location_id=session.location_id,
         areas=session.areas,
-        intensity=session.intensity,  # type: ignore[arg-type]
+        intensity=Intensity(session.intensity),
         numbing=session.numbing,
         starts_at=in_zone(session.starts_at, zone),
         ends_at=in_zone(session.ends_at, zone),
-        status=session.status,  # type: ignore[arg-type]
+        status=session.status,
         version=session.version,
         segments=segments,
         screening_due=any(r.code in (NO_SCREENING, SCREENING_EXPIRED) for r in reasons),
