@@ -13,7 +13,7 @@ from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
-from needleplan.durations.quote import DurationQuote, Intensity, segments_for
+from needleplan.durations.quote import LONGEST_BLOCK, DurationQuote, Intensity, segments_for
 from needleplan.kit.crud import get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
@@ -184,7 +184,11 @@ def list_sessions(
 ) -> SessionPage:
     statement = select(TreatmentSession)
     if starts_from is not None:
-        statement = statement.where(col(TreatmentSession.ends_at) > starts_from)
+        # The lower bound on the start lets the index seek instead of reading all history.
+        statement = statement.where(
+            col(TreatmentSession.ends_at) > starts_from,
+            col(TreatmentSession.starts_at) > starts_from - LONGEST_BLOCK,
+        )
     if until is not None:
         statement = statement.where(col(TreatmentSession.starts_at) < until)
     for column, value in (
@@ -441,6 +445,7 @@ def day_schedule(
     start, end = local_day_bounds(day, zone)
     statement = select(TreatmentSession).where(
         col(TreatmentSession.starts_at) < end,
+        col(TreatmentSession.starts_at) > start - LONGEST_BLOCK,  # an index range, not history
         col(TreatmentSession.ends_at) > start,
         col(TreatmentSession.status).not_in(
             [SessionStatus.cancelled, SessionStatus.entered_in_error]
