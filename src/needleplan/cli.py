@@ -325,13 +325,10 @@ def create_api_key(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Create an API key; the key itself is printed once, alone on the last line."""
-    from needleplan.audit.service import record
-    from needleplan.auth.service import CLI_CALLER
     from needleplan.auth.service import create_api_key as create
 
     with _open(database_url) as database, database.transaction() as db:
         row, new_key = create(db, name=name, role=role)
-        record(db, CLI_CALLER, "create", "api_key", row.id)
     typer.echo(
         f"created API key {row.id} ({role.value}, {name}); store it now, it is not shown again:"
     )
@@ -344,8 +341,6 @@ def revoke_api_key(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Revoke an API key: it stops working at once, in every process."""
-    from needleplan.audit.service import record
-    from needleplan.auth.service import CLI_CALLER
     from needleplan.auth.service import revoke_api_key as revoke
     from needleplan.problems import NotFound
 
@@ -353,7 +348,6 @@ def revoke_api_key(
         try:
             with database.transaction() as db:
                 revoke(db, key_id)
-                record(db, CLI_CALLER, "revoke", "api_key", key_id)
         except NotFound as exc:
             _fail(exc.detail, EXIT_FAILED)
     typer.echo(f"revoked API key {key_id}")

@@ -75,8 +75,7 @@ def seed_demo_data(db: Session) -> DemoSeed:
     for old in db.exec(select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME)).all():
         if old.revoked_at is None:
             old.revoked_at = utc_now()
-    key, new_key = create_api_key(db, name=DEMO_KEY_NAME, role=Role.admin)
-    record(db, CLI_CALLER, "create", "api_key", key.id)
+    _, new_key = create_api_key(db, name=DEMO_KEY_NAME, role=Role.admin)
     return DemoSeed(summary, new_key.secret, _screen_demo_clients(db))
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session
 
-from needleplan.auth.service import Caller
 from needleplan.models import AuditEvent
+
+if TYPE_CHECKING:  # auth.service records its own mutations through this module
+    from needleplan.auth.service import Caller
 
 
 def record(db: Session, caller: Caller, action: str, resource: str, resource_id: str) -> None:
+    """The one way a mutation is audited: one row per mutated resource, written by the use case
+    (the service layer) in the mutation's transaction, never by a router or the command line."""
     db.add(
         AuditEvent(
             api_key_id=caller.key_id, action=action, resource=resource, resource_id=resource_id

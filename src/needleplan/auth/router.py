@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from needleplan.audit.service import record
 from needleplan.auth import repository, service
 from needleplan.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from needleplan.deps import Admin, DbDep
@@ -22,8 +21,7 @@ async def create_api_key(
 
     Only a SHA-256 digest of the key is stored.
     """
-    row, new_key = service.create_api_key(db, name=body.name, role=body.role)
-    record(db, caller, "create", "api_key", row.id)
+    row, new_key = service.create_api_key(db, name=body.name, role=body.role, caller=caller)
     created(response, f"/v1/api-keys/{row.id}")
     return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=new_key.secret)
 
@@ -48,6 +46,5 @@ async def revoke_api_key(key_id: str, db: DbDep, caller: Admin) -> Response:
     Revoked keys stay listed with `revoked_at`; revoking one again changes nothing. An unknown
     id is a 404 (`not-found`).
     """
-    service.revoke_api_key(db, key_id)
-    record(db, caller, "revoke", "api_key", key_id)
+    service.revoke_api_key(db, key_id, caller=caller)
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from needleplan.audit.service import record
 from needleplan.auth import repository
 from needleplan.auth.keys import NewKey, digest_of, generate_key
 from needleplan.auth.roles import Role
@@ -41,23 +42,27 @@ class KeyMatch:
         return self.last_used_at is None or now - self.last_used_at >= LAST_USED_PRECISION
 
 
-def create_api_key(db: Session, *, name: str, role: Role) -> tuple[ApiKey, NewKey]:
+def create_api_key(
+    db: Session, *, name: str, role: Role, caller: Caller = CLI_CALLER
+) -> tuple[ApiKey, NewKey]:
     new_key = generate_key()
     row = ApiKey(
         name=name, role=role.value, key_digest=new_key.digest, key_prefix=new_key.display_prefix
     )
     db.add(row)
     db.flush()
+    record(db, caller, "create", "api_key", row.id)
     return row, new_key
 
 
-def revoke_api_key(db: Session, key_id: str) -> ApiKey:
+def revoke_api_key(db: Session, key_id: str, *, caller: Caller = CLI_CALLER) -> ApiKey:
     row = db.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"No API key has id {key_id!r}.")
     if row.revoked_at is None:
         row.revoked_at = utc_now()
         db.flush()
+    record(db, caller, "revoke", "api_key", key_id)
     return row
 
 
