@@ -10,14 +10,18 @@ from dataclasses import dataclass
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
+from needleplan.auth.repository import keys_named
 from needleplan.auth.roles import Role
 from needleplan.auth.service import CLI_CALLER, create_api_key
+from needleplan.clients.repository import client_by_email
 from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
-from needleplan.models import ApiKey, Client, Location, Provider, Room, Screening, WorkingInterval
+from needleplan.locations.repository import location_named
+from needleplan.models import Client, Location, Provider, Room, Screening, WorkingInterval
+from needleplan.screening.repository import latest_screening_date
 
 DEMO_LOCATION = "Demo Clinic Berlin"
 DEMO_KEY_NAME = "demo-admin"
@@ -66,13 +70,13 @@ class DemoSeed:
 def seed_demo_data(db: Session) -> DemoSeed:
     """Adds the demo clinic when it is missing, screens the demo clients today when their latest
     screening is older, and makes a new demo admin key (revoking the previous ones)."""
-    existing = db.exec(select(Location).where(Location.name == DEMO_LOCATION)).first()
+    existing = location_named(db, DEMO_LOCATION)
     summary = "demo data already present"
     if existing is None:
         _add_demo_clinic(db)
         summary = "demo data added: 1 location, 2 rooms, 2 providers, 3 clients"
     # Only the newest demo key works: each run prints a new one and revokes the ones before.
-    for old in db.exec(select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME)).all():
+    for old in keys_named(db, DEMO_KEY_NAME):
         if old.revoked_at is None:
             old.revoked_at = utc_now()
     _, new_key = create_api_key(db, name=DEMO_KEY_NAME, role=Role.admin)
@@ -83,14 +87,10 @@ def _screen_demo_clients(db: Session) -> list[tuple[str, DemoClient]]:
     today = local_date(utc_now(), ZoneInfo(DEMO_ZONE))
     found = []
     for who in DEMO_CLIENTS:
-        client = db.exec(select(Client).where(Client.email == who.email)).first()
+        client = client_by_email(db, who.email)
         if client is None:  # removed or renamed by hand: nothing to screen
             continue
-        latest = db.exec(
-            select(col(Screening.screened_on))
-            .where(Screening.client_id == client.id)
-            .order_by(col(Screening.screened_on).desc())
-        ).first()
+        latest = latest_screening_date(db, client.id)
         if latest is None or latest < today:
             screening = Screening(
                 client_id=client.id,

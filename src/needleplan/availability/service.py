@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from needleplan.availability import repository
 from needleplan.availability.slots import Offsets, RoomFree, SlotRun, find_runs
@@ -15,6 +15,7 @@ from needleplan.durations.quote import Intensity
 from needleplan.durations.service import quote_for_codes
 from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
+from needleplan.locations.repository import any_two
 from needleplan.models import Location, Provider, Room
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import Interval
@@ -56,7 +57,7 @@ def resolve_location(db: Session, location_id: str | None, room_id: str | None) 
         found = db.get(Location, room.location_id)
         assert found is not None
         return found
-    locations = db.exec(select(Location).limit(2)).all()
+    locations = any_two(db)
     if len(locations) != 1:
         raise _query_error("location_id", "Name the location to search.", "location_required")
     return locations[0]

@@ -3,7 +3,7 @@ clinic article and public clinical sources. Clinics edit it through the API."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from needleplan.models import ScreeningCondition
 
@@ -42,7 +42,10 @@ DEFAULT_CONDITIONS: tuple[tuple[str, str, str, bool], ...] = (
 
 def install_default_conditions(db: Session) -> int:
     """Add the default conditions when the catalogue is empty; a clinic's edits are kept."""
-    if db.exec(select(ScreeningCondition.code).limit(1)).first() is not None:
+    # Imported here: the repository reads CONTRAINDICATION from this module.
+    from needleplan.screening.repository import catalogue_is_empty
+
+    if not catalogue_is_empty(db):
         return 0
     for code, name, kind, temporary in DEFAULT_CONDITIONS:
         db.add(ScreeningCondition(code=code, name=name, kind=kind, temporary=temporary))

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from needleplan.kit.pagination import keyset_page
 from needleplan.models import (
     Client,
     ConditionRetraction,
@@ -29,6 +30,49 @@ class ClientRecord:
     screenings: list[ScreeningFacts] = field(default_factory=list)
     retractions: list[Retraction] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
+
+
+def catalogue_is_empty(db: Session) -> bool:
+    return db.exec(select(ScreeningCondition.code).limit(1)).first() is None
+
+
+def page_of_conditions(
+    db: Session, *, limit: int, cursor: str | None
+) -> tuple[list[ScreeningCondition], str | None]:
+    return keyset_page(
+        db, select(ScreeningCondition), ScreeningCondition.code, limit=limit, cursor=cursor
+    )
+
+
+def page_of_screenings(
+    db: Session, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[Screening], str | None]:
+    """The client's screenings, newest first."""
+    statement = select(Screening).where(Screening.client_id == client_id)
+    return keyset_page(
+        db,
+        statement,
+        Screening.screened_on,
+        Screening.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+
+
+def latest_screening_date(db: Session, client_id: str) -> date | None:
+    return db.exec(
+        select(col(Screening.screened_on))
+        .where(Screening.client_id == client_id)
+        .order_by(col(Screening.screened_on).desc())
+    ).first()
+
+
+def page_of_overrides(
+    db: Session, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[EligibilityOverride], str | None]:
+    statement = select(EligibilityOverride).where(col(EligibilityOverride.client_id) == client_id)
+    return keyset_page(db, statement, EligibilityOverride.id, limit=limit, cursor=cursor)
 
 
 def condition_catalogue(db: Session) -> dict[str, Condition]:

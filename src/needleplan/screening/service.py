@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.roles import Role
@@ -13,7 +13,6 @@ from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
-from needleplan.kit.pagination import keyset_page
 from needleplan.models import (
     Client,
     ConditionRetraction,
@@ -65,9 +64,7 @@ def check_eligibility(
 
 
 def list_conditions(db: Session, *, limit: int, cursor: str | None) -> Page:
-    return keyset_page(
-        db, select(ScreeningCondition), ScreeningCondition.code, limit=limit, cursor=cursor
-    )
+    return repository.page_of_conditions(db, limit=limit, cursor=cursor)
 
 
 def get_condition(db: Session, code: str) -> ScreeningCondition:
@@ -149,16 +146,7 @@ def list_screenings(
     db: Session, client_id: str, *, limit: int, cursor: str | None
 ) -> tuple[list[Screening], str | None]:
     _client(db, client_id)
-    statement = select(Screening).where(Screening.client_id == client_id)
-    return keyset_page(
-        db,
-        statement,
-        Screening.screened_on,
-        Screening.id,
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
+    return repository.page_of_screenings(db, client_id, limit=limit, cursor=cursor)
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -219,8 +207,7 @@ def list_overrides(
     db: Session, client_id: str, *, limit: int, cursor: str | None
 ) -> tuple[list[EligibilityOverride], str | None]:
     _client(db, client_id)
-    statement = select(EligibilityOverride).where(col(EligibilityOverride.client_id) == client_id)
-    return keyset_page(db, statement, EligibilityOverride.id, limit=limit, cursor=cursor)
+    return repository.page_of_overrides(db, client_id, limit=limit, cursor=cursor)
 
 
 def retract_condition(
