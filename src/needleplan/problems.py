@@ -173,6 +173,22 @@ class InternalError(Problem):
     pass
 
 
+# Idempotent POSTs (kit/idempotency.py)
+class IdempotencyInProgress(Problem):
+    status, slug, title = 409, "idempotency-in-progress", "Request still in progress"
+    explanation = "The first request with this Idempotency-Key is still running. Retry shortly to receive its answer."
+
+
+class IdempotencyKeyReused(Problem):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused"
+    explanation = "This Idempotency-Key was first sent with a different method, path or body. Use a new key for a new request."
+
+
+class IdempotencyKeyInvalid(Problem):
+    status, slug, title = 400, "idempotency-key-invalid", "Invalid Idempotency-Key"
+    explanation = "An Idempotency-Key is 1 to 255 visible ASCII characters."
+
+
 def field_error(location: str, field: str, detail: str, code: str) -> FieldError:
     return FieldError(location=location, field=field, detail=detail, code=code)
 

@@ -19,26 +19,15 @@ from starlette.responses import Response
 
 from needleplan.kit.time import utc_now
 from needleplan.models import IdempotencyRecord
-from needleplan.problems import Problem
+from needleplan.problems import (
+    IdempotencyInProgress,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+)
 
 RETENTION = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("content-type", "location", "etag", "retry-after", "www-authenticate")
-
-
-class IdempotencyInProgress(Problem):
-    status, slug, title = 409, "idempotency-in-progress", "Request still in progress"
-    explanation = "The first request with this Idempotency-Key is still running. Retry shortly to receive its answer."
-
-
-class IdempotencyKeyReused(Problem):
-    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused"
-    explanation = "This Idempotency-Key was first sent with a different method, path or body. Use a new key for a new request."
-
-
-class IdempotencyKeyInvalid(Problem):
-    status, slug, title = 400, "idempotency-key-invalid", "Invalid Idempotency-Key"
-    explanation = "An Idempotency-Key is 1 to 255 visible ASCII characters."
 
 
 @dataclass(frozen=True)

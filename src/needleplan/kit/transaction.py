@@ -25,7 +25,12 @@ from starlette.routing import BaseRoute
 from needleplan.db import Database
 from needleplan.kit import idempotency
 from needleplan.kit.http import refuse_non_json_body
-from needleplan.problems import Problem, render_client_error
+from needleplan.problems import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    Problem,
+    render_client_error,
+)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -140,4 +145,4 @@ async def _handle_idempotent(
         raise
 
 
-_ABOUT_THE_KEY = (idempotency.IdempotencyInProgress, idempotency.IdempotencyKeyReused)
+_ABOUT_THE_KEY = (IdempotencyInProgress, IdempotencyKeyReused)

@@ -8,13 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from needleplan.kit.statuses import PlanStatus, SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import TreatmentPlan, TreatmentSession
-from needleplan.plans import repository
 from needleplan.plans.problems import (
     IntervalViolation,
     PlanFull,
@@ -31,7 +30,13 @@ def counting_sessions(
     db: Session, plan_id: str, *, excluding: str | None = None
 ) -> list[TreatmentSession]:
     """Session k is the k-th booked, arrived or fulfilled session of the plan by start time."""
-    return repository.sessions_of_plan(db, plan_id, COUNTING, excluding=excluding)
+    statement = select(TreatmentSession).where(
+        TreatmentSession.plan_id == plan_id, col(TreatmentSession.status).in_(COUNTING)
+    )
+    if excluding is not None:
+        statement = statement.where(TreatmentSession.id != excluding)
+    rows = db.exec(statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id)))
+    return list(rows.all())
 
 
 def window_dict(window: Window, zone: ZoneInfo) -> dict[str, object]:
@@ -44,6 +49,13 @@ def window_dict(window: Window, zone: ZoneInfo) -> dict[str, object]:
     }
 
 
+def check_takes_bookings(plan: TreatmentPlan) -> None:
+    """Only an active plan takes bookings: 409 ``plan-not-active`` for a draft, cancelled or
+    completed one (the one check for a booking, a course proposal and next slots)."""
+    if plan.status is not PlanStatus.active:
+        raise PlanNotActive(not_active_detail(plan.status))
+
+
 def check_plan_booking(
     db: Session,
     plan: TreatmentPlan,
@@ -54,8 +66,7 @@ def check_plan_booking(
 ) -> None:
     """Plan state and window, after eligibility and before the slot grid
     (docs/domain.md#booking-checks)."""
-    if plan.status is not PlanStatus.active:
-        raise PlanNotActive(not_active_detail(plan.status))
+    check_takes_bookings(plan)
     others = counting_sessions(db, plan.id, excluding=moving_session_id)
     if len(others) >= plan.sessions_planned:
         raise PlanFull(full_detail(plan.sessions_planned))

@@ -38,6 +38,11 @@ class IntervalViolation(Problem):
     explanation = "A plan's session must start within its follow-up window (by default 28 to 42 days after the previous session, on the local calendar). `window` gives the dates. A clinician may accept it with `override_reason`."
 
 
+class CourseNotFeasible(Problem):
+    status, slug, title = 409, "course-not-feasible", "No feasible course"
+    explanation = "No free slot was found for one of the remaining sessions inside its follow-up window. `session_number` names it."
+
+
 class PlanTransitionNotAllowed(Problem):
     status, slug, title = 409, "plan-transition-not-allowed", "Plan status change not allowed"
     explanation = "Only a draft plan can be started (status: active); cancel a plan with POST .../cancel; plans complete themselves."

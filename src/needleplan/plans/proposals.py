@@ -13,26 +13,19 @@ from needleplan.availability.service import MAX_RANGE, Calendar, free_runs, open
 from needleplan.availability.slots import Slot
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
-from needleplan.kit.statuses import PlanStatus
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
 from needleplan.locations.service import get_location, zone_of
 from needleplan.models import Location, TreatmentPlan, TreatmentSession
 from needleplan.plans import course
-from needleplan.plans.problems import PlanFull, PlanNotActive, full_detail, not_active_detail
+from needleplan.plans.problems import CourseNotFeasible, PlanFull, full_detail
 from needleplan.plans.ranking import Ranking, top
 from needleplan.plans.windows import Window, window_after
-from needleplan.problems import Problem
 from needleplan.sessions.schemas import SessionCreate, SessionRead
 from needleplan.sessions.service import create_session
 from needleplan.sessions.views import session_read
 
 FIRST_SESSION_HORIZON = timedelta(days=14)
 FIRST_LOOK = timedelta(days=2)
-
-
-class CourseNotFeasible(Problem):
-    status, slug, title = 409, "course-not-feasible", "No feasible course"
-    explanation = "No free slot was found for one of the remaining sessions inside its follow-up window. `session_number` names it."
 
 
 @dataclass(frozen=True)
@@ -116,13 +109,8 @@ def _search_window(
     return best_for(None)
 
 
-def _require_open(plan: TreatmentPlan) -> None:
-    if plan.status is not PlanStatus.active:
-        raise PlanNotActive(not_active_detail(plan.status))
-
-
 def next_slots(db: Session, settings: Settings, plan: TreatmentPlan, limit: int) -> Ranked:
-    _require_open(plan)
+    course.check_takes_bookings(plan)
     counting = course.counting_sessions(db, plan.id)
     location = get_location(db, plan.location_id)
     zone = zone_of(db, location.id)
@@ -150,7 +138,7 @@ def propose_course(
     db: Session, settings: Settings, plan: TreatmentPlan, starts_from: datetime | None
 ) -> tuple[list[Slot], ZoneInfo, int]:
     """One slot per remaining session, each inside its window after the one before."""
-    _require_open(plan)
+    course.check_takes_bookings(plan)
     counting = course.counting_sessions(db, plan.id)
     location = get_location(db, plan.location_id)
     zone = zone_of(db, location.id)

@@ -16,6 +16,7 @@ from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.transaction import v1_router
 from needleplan.plans import proposals, service
 from needleplan.plans.problems import (
+    CourseNotFeasible,
     IntervalViolation,
     PlanFull,
     PlanNotActive,
@@ -187,7 +188,7 @@ async def get_next_slots(
             NotFound,
             PlanNotActive,
             PlanFull,
-            proposals.CourseNotFeasible,
+            CourseNotFeasible,
             IntervalViolation,
             NotEligible,
             SlotTaken,
