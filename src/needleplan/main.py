@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented schema hook
 
     # Inside authentication, so 401 still comes first; outside everything that reads a body.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

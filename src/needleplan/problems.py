@@ -51,7 +51,7 @@ class ProblemDetails(BaseModel):
 class Problem(Exception):
     """Base class: raise a subclass, the handler renders it."""
 
-    status: ClassVar[int] = 500
+    status: int = 500  # each class's HTTP status; an instance may answer with another
     slug: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
     explanation: ClassVar[str] = "The server failed to answer. The failure has been logged."
@@ -289,7 +289,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
             problem.headers["Allow"] = ", ".join(allowed)
     else:
         problem = MalformedRequest("The request could not be processed.")
-        problem.status = exc.status_code  # type: ignore[misc]
+        problem.status = exc.status_code
     return problem_response(problem, request.url.path)
 
 

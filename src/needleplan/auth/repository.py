@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from needleplan.kit.pagination import keyset_page
 from needleplan.models import ApiKey
@@ -18,7 +18,7 @@ def page_of_keys(db: Session, *, limit: int, cursor: str | None) -> tuple[list[A
 
 
 def keys_oldest_first(db: Session) -> Sequence[ApiKey]:
-    return db.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()  # type: ignore[arg-type]
+    return db.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
 
 
 def keys_named(db: Session, name: str) -> Sequence[ApiKey]:
@@ -29,18 +29,18 @@ def live_key_by_digest(db: Session, digest: str) -> Any:
     """(id, role, last_used_at) of the unrevoked key with this digest, or None."""
     statement = select(ApiKey.id, ApiKey.role, ApiKey.last_used_at).where(
         ApiKey.key_digest == digest,
-        ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
+        col(ApiKey.revoked_at).is_(None),
     )
     return db.exec(statement).first()
 
 
 def mark_used_unless_since(db: Session, key_id: str, now: datetime, since: datetime) -> None:
     """Set the key's ``last_used_at`` to ``now`` unless it is already later than ``since``."""
-    column = ApiKey.__table__.c.last_used_at  # type: ignore[attr-defined]
+    column = col(ApiKey.last_used_at)
     db.execute(
         update(ApiKey)
         .where(
-            ApiKey.__table__.c.id == key_id,  # type: ignore[attr-defined]
+            col(ApiKey.id) == key_id,
             or_(column.is_(None), column <= since),
         )
         .values(last_used_at=now)

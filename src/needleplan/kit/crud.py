@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, select
@@ -11,6 +12,13 @@ from needleplan.kit.time import utc_now
 from needleplan.problems import NotFound, ValidationFailed, field_error
 
 RowT = TypeVar("RowT", bound=SQLModel)
+
+
+class Versioned(Protocol):
+    """A row with a version (its ETag) and the instant of its last change."""
+
+    version: int
+    updated_at: datetime | None
 
 
 def get_or_404(
@@ -28,11 +36,11 @@ def get_or_404(
     return row
 
 
-def apply_changes(row: SQLModel, changes: dict[str, Any]) -> None:
+def apply_changes(row: Versioned, changes: dict[str, Any]) -> None:
     """Merge-patch ``changes`` into a versioned row and bump its version."""
     for name, value in changes.items():
         setattr(row, name, value)
-    row.version += 1  # type: ignore[attr-defined]
+    row.version += 1
     row.updated_at = utc_now()
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import text
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 from starlette.responses import Response
 
 from needleplan.kit.time import utc_now
@@ -74,7 +74,7 @@ def claim(db: Session, request: IdempotentRequest) -> Response | None:
     if record is None:
         return None
     if record.expires_at <= utc_now():
-        db.exec(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))  # type: ignore[arg-type]
+        db.delete(record)
         db.flush()
         return None
     if record.request_hash != request.fingerprint:

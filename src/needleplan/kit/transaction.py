@@ -36,11 +36,13 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
+_READS_ONLY: set[Callable[..., Any]] = set()  # the endpoints marked by ``reads_only``
+
 
 def reads_only(endpoint: EndpointT) -> EndpointT:
     """Mark a POST endpoint that changes nothing (a computation such as a duration quote): it
     runs in a read transaction, so on SQLite it neither takes the write lock nor waits for it."""
-    endpoint.__needleplan_reads_only__ = True  # type: ignore[attr-defined]
+    _READS_ONLY.add(endpoint)
     return endpoint
 
 
@@ -96,8 +98,7 @@ class TransactionalRoute(APIRoute):
             # An idempotent request stores its answer, so it writes even when its endpoint
             # only reads.
             write = idempotent or (
-                request.method not in READ_METHODS
-                and not getattr(self.endpoint, "__needleplan_reads_only__", False)
+                request.method not in READ_METHODS and self.endpoint not in _READS_ONLY
             )
             async with database.writer_turn(write=write):
                 if not idempotent:

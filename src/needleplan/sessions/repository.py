@@ -7,16 +7,93 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import ColumnElement, and_, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.kit.ids import new_id
-from needleplan.models import BusyBlock, ProviderException, WorkingInterval
+from needleplan.kit.pagination import keyset_page
+from needleplan.kit.statuses import SessionStatus
+from needleplan.models import (
+    BusyBlock,
+    ProviderException,
+    SessionMove,
+    TreatmentSession,
+    WorkingInterval,
+)
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
 from needleplan.sessions import busy_days
 from needleplan.sessions.blocks import Block
+
+
+def page_of_sessions(
+    db: Session,
+    *,
+    starts_from: datetime | None,
+    until: datetime | None,
+    provider_id: str | None,
+    room_id: str | None,
+    client_id: str | None,
+    status: SessionStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[TreatmentSession], str | None]:
+    statement = select(TreatmentSession)
+    if starts_from is not None:
+        # The lower bound on the start lets the index seek instead of reading all history.
+        statement = statement.where(
+            col(TreatmentSession.ends_at) > starts_from,
+            col(TreatmentSession.starts_at) > starts_from - LONGEST_BLOCK,
+        )
+    if until is not None:
+        statement = statement.where(col(TreatmentSession.starts_at) < until)
+    for column, value in (
+        (TreatmentSession.provider_id, provider_id),
+        (TreatmentSession.room_id, room_id),
+        (TreatmentSession.client_id, client_id),
+        (TreatmentSession.status, status),
+    ):
+        if value is not None:
+            statement = statement.where(col(column) == value)
+    return keyset_page(
+        db, statement, TreatmentSession.starts_at, TreatmentSession.id, limit=limit, cursor=cursor
+    )
+
+
+def page_of_moves(
+    db: Session, session_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[SessionMove], str | None]:
+    statement = select(SessionMove).where(SessionMove.session_id == session_id)
+    return keyset_page(db, statement, SessionMove.id, limit=limit, cursor=cursor)
+
+
+def live_sessions_between(
+    db: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    provider_id: str | None,
+    room_id: str | None,
+) -> list[TreatmentSession]:
+    """The provider's or room's sessions overlapping [start, end) that are neither cancelled nor
+    entered in error, in start order."""
+    statement = select(TreatmentSession).where(
+        col(TreatmentSession.starts_at) < end,
+        col(TreatmentSession.starts_at) > start - LONGEST_BLOCK,  # an index range, not history
+        col(TreatmentSession.ends_at) > start,
+        col(TreatmentSession.status).not_in(
+            [SessionStatus.cancelled, SessionStatus.entered_in_error]
+        ),
+    )
+    if provider_id is not None:
+        statement = statement.where(TreatmentSession.provider_id == provider_id)
+    if room_id is not None:
+        statement = statement.where(TreatmentSession.room_id == room_id)
+    rows = db.exec(
+        statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
+    ).all()
+    return list(rows)
 
 
 def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
@@ -46,7 +123,7 @@ def exceptions_between(
     return [DatedException(r.kind, r.starts_at, r.ends_at) for r in rows]
 
 
-def _overlapping(blocks: Sequence[Block]) -> object:
+def _overlapping(blocks: Sequence[Block]) -> ColumnElement[bool]:
     return or_(
         *(
             and_(
@@ -64,7 +141,7 @@ def _overlapping(blocks: Sequence[Block]) -> object:
 
 def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
     """Blocks that overlap ``blocks`` on the same resource, expired holds included."""
-    statement = select(BusyBlock).where(_overlapping(blocks))  # type: ignore[arg-type]
+    statement = select(BusyBlock).where(_overlapping(blocks))
     return list(db.exec(statement.order_by(col(BusyBlock.starts_at))).all())
 
 
