@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.kit.statuses import PlanStatus, SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import TreatmentPlan, TreatmentSession
+from needleplan.plans import repository
 from needleplan.plans.problems import (
     IntervalViolation,
     PlanFull,
@@ -30,13 +31,7 @@ def counting_sessions(
     db: Session, plan_id: str, *, excluding: str | None = None
 ) -> list[TreatmentSession]:
     """Session k is the k-th booked, arrived or fulfilled session of the plan by start time."""
-    statement = select(TreatmentSession).where(
-        TreatmentSession.plan_id == plan_id, col(TreatmentSession.status).in_(COUNTING)
-    )
-    if excluding is not None:
-        statement = statement.where(TreatmentSession.id != excluding)
-    rows = db.exec(statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id)))
-    return list(rows.all())
+    return repository.sessions_of_plan(db, plan_id, COUNTING, excluding=excluding)
 
 
 def window_dict(window: Window, zone: ZoneInfo) -> dict[str, object]:

@@ -4,11 +4,41 @@ whatever its size (no query per plan)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from sqlmodel import Session, col, select
 
-from needleplan.models import TreatmentSession
+from needleplan.kit.pagination import keyset_page
+from needleplan.kit.statuses import PlanStatus, SessionStatus
+from needleplan.models import TreatmentPlan, TreatmentSession
+
+
+def page_of_plans(
+    db: Session, *, client_id: str | None, status: PlanStatus | None, limit: int, cursor: str | None
+) -> tuple[list[TreatmentPlan], str | None]:
+    statement = select(TreatmentPlan)
+    if client_id is not None:
+        statement = statement.where(TreatmentPlan.client_id == client_id)
+    if status is not None:
+        statement = statement.where(TreatmentPlan.status == status)
+    return keyset_page(db, statement, TreatmentPlan.id, limit=limit, cursor=cursor)
+
+
+def sessions_of_plan(
+    db: Session,
+    plan_id: str,
+    statuses: Sequence[SessionStatus],
+    *,
+    excluding: str | None = None,
+) -> list[TreatmentSession]:
+    """The plan's sessions in one of ``statuses`` (but ``excluding``), by start, then id."""
+    statement = select(TreatmentSession).where(
+        TreatmentSession.plan_id == plan_id, col(TreatmentSession.status).in_(statuses)
+    )
+    if excluding is not None:
+        statement = statement.where(TreatmentSession.id != excluding)
+    rows = db.exec(statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id)))
+    return list(rows.all())
 
 
 def sessions_by_plan(db: Session, plan_ids: Collection[str]) -> dict[str, list[TreatmentSession]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
@@ -14,7 +14,6 @@ from needleplan.durations.service import areas_by_code
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
-from needleplan.kit.pagination import keyset_page
 from needleplan.kit.statuses import SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of, zones_of
@@ -84,12 +83,9 @@ def get_plan(db: Session, plan_id: str, *, for_update: bool = False) -> Treatmen
 def list_plans(
     db: Session, *, client_id: str | None, status: PlanStatus | None, limit: int, cursor: str | None
 ) -> tuple[list[TreatmentPlan], str | None]:
-    statement = select(TreatmentPlan)
-    if client_id is not None:
-        statement = statement.where(TreatmentPlan.client_id == client_id)
-    if status is not None:
-        statement = statement.where(TreatmentPlan.status == status)
-    return keyset_page(db, statement, TreatmentPlan.id, limit=limit, cursor=cursor)
+    return repository.page_of_plans(
+        db, client_id=client_id, status=status, limit=limit, cursor=cursor
+    )
 
 
 _CLOSED = frozenset({PlanStatus.completed, PlanStatus.cancelled})

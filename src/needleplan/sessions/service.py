@@ -7,17 +7,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
-from needleplan.durations.quote import LONGEST_BLOCK, DurationQuote, Intensity, segments_for
+from needleplan.durations.quote import DurationQuote, Intensity, segments_for
 from needleplan.kit.crud import get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
-from needleplan.kit.pagination import keyset_page
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import (
@@ -28,9 +27,9 @@ from needleplan.models import (
     SessionMove,
     TreatmentPlan,
     TreatmentSession,
-    WorkingInterval,
 )
 from needleplan.problems import Forbidden, ValidationFailed, field_error
+from needleplan.providers.repository import first_working_location
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
 from needleplan.screening.problems import NotEligible
 from needleplan.screening.service import verdicts
@@ -182,25 +181,16 @@ def list_sessions(
     limit: int,
     cursor: str | None,
 ) -> SessionPage:
-    statement = select(TreatmentSession)
-    if starts_from is not None:
-        # The lower bound on the start lets the index seek instead of reading all history.
-        statement = statement.where(
-            col(TreatmentSession.ends_at) > starts_from,
-            col(TreatmentSession.starts_at) > starts_from - LONGEST_BLOCK,
-        )
-    if until is not None:
-        statement = statement.where(col(TreatmentSession.starts_at) < until)
-    for column, value in (
-        (TreatmentSession.provider_id, provider_id),
-        (TreatmentSession.room_id, room_id),
-        (TreatmentSession.client_id, client_id),
-        (TreatmentSession.status, status),
-    ):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return keyset_page(
-        db, statement, TreatmentSession.starts_at, TreatmentSession.id, limit=limit, cursor=cursor
+    return repository.page_of_sessions(
+        db,
+        starts_from=starts_from,
+        until=until,
+        provider_id=provider_id,
+        room_id=room_id,
+        client_id=client_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
     )
 
 
@@ -311,8 +301,7 @@ def list_moves(
     db: Session, session_id: str, *, limit: int, cursor: str | None
 ) -> tuple[list[SessionMove], str | None]:
     get_session(db, session_id)
-    statement = select(SessionMove).where(SessionMove.session_id == session_id)
-    return keyset_page(db, statement, SessionMove.id, limit=limit, cursor=cursor)
+    return repository.page_of_moves(db, session_id, limit=limit, cursor=cursor)
 
 
 _HOLD_GONE = {
@@ -443,33 +432,16 @@ def day_schedule(
 ) -> tuple[datetime, datetime, list[TreatmentSession]]:
     """The sessions of a provider or a room on a local day, in start order."""
     start, end = local_day_bounds(day, zone)
-    statement = select(TreatmentSession).where(
-        col(TreatmentSession.starts_at) < end,
-        col(TreatmentSession.starts_at) > start - LONGEST_BLOCK,  # an index range, not history
-        col(TreatmentSession.ends_at) > start,
-        col(TreatmentSession.status).not_in(
-            [SessionStatus.cancelled, SessionStatus.entered_in_error]
-        ),
+    rows = repository.live_sessions_between(
+        db, start, end, provider_id=provider_id, room_id=room_id
     )
-    if provider_id is not None:
-        statement = statement.where(TreatmentSession.provider_id == provider_id)
-    if room_id is not None:
-        statement = statement.where(TreatmentSession.room_id == room_id)
-    rows = db.exec(
-        statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
-    ).all()
-    return start, end, list(rows)
+    return start, end, rows
 
 
 def provider_zone(db: Session, provider_id: str, location_id: str | None) -> ZoneInfo:
     get_or_404(db, Provider, provider_id, what="provider")
     if location_id is None:
-        location_id = db.exec(
-            select(WorkingInterval.location_id)
-            .where(WorkingInterval.provider_id == provider_id)
-            # The location of the provider's first interval in the week, so the answer is stable.
-            .order_by(col(WorkingInterval.weekday), col(WorkingInterval.start_time))
-        ).first()
+        location_id = first_working_location(db, provider_id)
     if location_id is None:
         raise ValidationFailed(
             "The provider has no working plan; name the location whose day to show.",
