@@ -40,6 +40,12 @@ def apply_changes(row: Versioned, changes: dict[str, Any]) -> None:
     """Merge-patch ``changes`` into a versioned row and bump its version."""
     for name, value in changes.items():
         setattr(row, name, value)
+    bump_version(row)
+
+
+def bump_version(row: Versioned) -> None:
+    """The one way a versioned row records a change: its version (its ETag) goes up by one and
+    ``updated_at`` is now."""
     row.version += 1
     row.updated_at = utc_now()
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from needleplan.kit.crud import bump_version
 from needleplan.kit.statuses import PlanStatus, SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
@@ -110,8 +111,7 @@ def reflag(db: Session, plan: TreatmentPlan) -> None:
             session.needs_reschedule = window is not None
             session.window_earliest_date = earliest
             session.window_latest_date = latest
-            session.version += 1
-            session.updated_at = utc_now()
+            bump_version(session)
     db.flush()
 
 
@@ -121,6 +121,5 @@ def complete_if_done(db: Session, plan: TreatmentPlan) -> None:
     if plan.status is PlanStatus.active and len(fulfilled) >= plan.sessions_planned:
         plan.status = PlanStatus.completed
         plan.completed_at = utc_now()
-        plan.version += 1
-        plan.updated_at = utc_now()
+        bump_version(plan)
         db.flush()

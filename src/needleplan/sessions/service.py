@@ -14,7 +14,7 @@ from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.durations.quote import DurationQuote, Intensity, segments_for
-from needleplan.kit.crud import get_or_404, require_reference
+from needleplan.kit.crud import bump_version, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
 from needleplan.kit.time import utc_now
@@ -234,7 +234,7 @@ def reschedule(
         # Only the notes change: no booking rule is at stake, and nothing moves.
         if "notes" in changes:
             session.notes = changes["notes"]
-        _bump(session)
+        bump_version(session)
         db.flush()
         record(db, caller, "update", "session", session.id)
         zone = zone_of(db, session.location_id)
@@ -289,7 +289,7 @@ def reschedule(
         session.notes = changes["notes"]
     # A clinician's acceptance of the window covered the old start only.
     session.interval_override_reason = body.override_reason
-    _bump(session)
+    bump_version(session)
     db.flush()
     if plan is not None:
         course.reflag(db, plan)
@@ -335,11 +335,6 @@ def _transition(session: TreatmentSession, action: Action) -> SessionStatus:
     if target is None:
         raise TransitionNotAllowed(f"{_SESSION_IN[current]} cannot {_CANNOT[action]}.")
     return target
-
-
-def _bump(session: TreatmentSession) -> None:
-    session.version += 1
-    session.updated_at = utc_now()
 
 
 def _iso(instant: datetime, zone: ZoneInfo) -> str:
@@ -411,7 +406,7 @@ def act(
     session.status = target
     if action is Action.cancel:
         session.cancel_reason = reason
-    _bump(session)
+    bump_version(session)
     db.flush()
     if plan is not None:
         # A session leaving the course changes which session is which: re-evaluate the rest.
