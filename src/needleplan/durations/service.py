@@ -13,13 +13,33 @@ from needleplan.durations.quote import (
     Intensity,
     quote_duration,
 )
-from needleplan.problems import FieldError, ValidationFailed, field_error
+from needleplan.kit.codes import refuse_bad_codes
+from needleplan.problems import ValidationFailed, field_error
 
 
 def areas_by_code(db: Session, codes: Sequence[str]) -> dict[str, AreaSpan]:
     """The treatment-area catalogue's minutes for those of ``codes`` it knows."""
     rows = repository.area_minutes(db, codes)
     return {code: AreaSpan(code, low, high) for code, low, high in rows}
+
+
+def check_area_codes(
+    db: Session, codes: Sequence[str], *, location: str = "body"
+) -> dict[str, AreaSpan]:
+    """The one treatment-area code check (quotes, sessions, holds, plans): a code listed twice
+    or unknown to the catalogue is a 422 naming it. Returns the catalogue's minutes."""
+    catalogue = areas_by_code(db, codes)
+    refuse_bad_codes(
+        codes,
+        catalogue,
+        field="areas",
+        what="a treatment area code",
+        summary="Invalid treatment areas",
+        unknown="unknown_area",
+        location=location,
+        duplicates=True,
+    )
+    return catalogue
 
 
 def quote_for_codes(
@@ -32,31 +52,7 @@ def quote_for_codes(
     location: str = "body",
 ) -> DurationQuote:
     """Quote from the clinic's catalogue; duplicate or unknown codes are named in a 422."""
-    errors: list[FieldError] = []
-    offending: list[str] = []
-    seen: set[str] = set()
-    for index, code in enumerate(codes):
-        if code in seen:
-            errors.append(
-                field_error(location, f"areas.{index}", f"{code!r} is listed twice", "duplicate")
-            )
-            offending.append(code)
-        seen.add(code)
-    catalogue = areas_by_code(db, codes)
-    for index, code in enumerate(codes):
-        if code not in catalogue:
-            errors.append(
-                field_error(
-                    location,
-                    f"areas.{index}",
-                    f"{code!r} is not a treatment area code",
-                    "unknown_area",
-                )
-            )
-            offending.append(code)
-    if errors:
-        named = ", ".join(repr(code) for code in dict.fromkeys(offending))
-        raise ValidationFailed(f"Invalid treatment areas: {named}.", errors)
+    catalogue = check_area_codes(db, codes, location=location)
     spans = [catalogue[code] for code in codes]
     quote = quote_duration(
         spans,

@@ -10,7 +10,7 @@ from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
-from needleplan.durations.service import areas_by_code
+from needleplan.durations.service import check_area_codes
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
@@ -33,17 +33,6 @@ from needleplan.problems import ValidationFailed, field_error
 from needleplan.screening.service import check_eligibility
 
 
-def _check_areas(db: Session, codes: list[str]) -> None:
-    known = areas_by_code(db, codes)
-    errors = [
-        field_error("body", f"areas.{i}", f"{code!r} is not a treatment area code", "unknown_area")
-        for i, code in enumerate(codes)
-        if code not in known
-    ]
-    if errors:
-        raise ValidationFailed("Unknown treatment areas.", errors)
-
-
 def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreate) -> TreatmentPlan:
     require_reference(db, Client, body.client_id, field="client_id", what="client")
     location = require_reference(
@@ -51,7 +40,7 @@ def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreat
     )
     if body.provider_id is not None:
         require_reference(db, Provider, body.provider_id, field="provider_id", what="provider")
-    _check_areas(db, body.areas)
+    check_area_codes(db, body.areas)
     minimum = body.min_interval_days or settings.plan_min_interval_days
     maximum = body.max_interval_days or settings.plan_max_interval_days
     if minimum > maximum:
@@ -181,7 +170,7 @@ def update_plan(
             db, Provider, changes["provider_id"], field="provider_id", what="provider"
         )
     if "areas" in changes:
-        _check_areas(db, changes["areas"])
+        check_area_codes(db, changes["areas"])
     plan = get_plan(db, plan_id, for_update=True)
     require_if_match(if_match, plan.version)
     if "status" in changes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlmodel import Session
@@ -11,6 +11,7 @@ from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
+from needleplan.kit.codes import refuse_bad_codes
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
 from needleplan.models import (
@@ -102,21 +103,17 @@ def update_condition(
 
 
 def _refuse_unknown(
-    codes: Iterable[str], known: Iterable[str], *, field: str, single: bool = False
+    codes: Sequence[str], known: Iterable[str], *, field: str, single: bool = False
 ) -> None:
-    known_set = set(known)
-    errors = []
-    offending = []
-    for index, code in enumerate(codes):
-        if code not in known_set:
-            location = field if single else f"{field}.{index}"
-            errors.append(
-                field_error("body", location, f"{code!r} is not a known code", "unknown_code")
-            )
-            offending.append(code)
-    if errors:
-        named = ", ".join(repr(code) for code in dict.fromkeys(offending))
-        raise ValidationFailed(f"Unknown codes: {named}.", errors)
+    refuse_bad_codes(
+        codes,
+        set(known),
+        field=field,
+        what="a known code",
+        summary="Unknown codes",
+        unknown="unknown_code",
+        single=single,
+    )
 
 
 def _client(db: Session, client_id: str) -> Client:
