@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export NEEDLEPLAN_DATABASE_URL ?= sqlite:///./needleplan.db
 
-.PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi lint-openapi bench bench-ci clean
+.PHONY: install run migrate seed-demo test test-postgres lint typecheck hadolint openapi lint-openapi bench bench-ci bench-growth clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("needleplan needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -70,6 +70,13 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/calendar_bench.py --db sqlite
 	$(BIN)/python bench/calendar_bench.py --db postgres
+
+# Ten years of history (issue 12): p50s at 10,000 and 1,000,000 stored sessions on both
+# databases and their ratio. Tens of minutes (seeding); not in bench-ci. GROWTH_SIZES=10000,200000
+# for a shorter run.
+GROWTH_SIZES ?= 10000,1000000
+bench-growth: install
+	$(BIN)/python bench/growth_bench.py --db sqlite,postgres --sizes $(GROWTH_SIZES)
 
 # A short run for CI: it prints the figures and asserts nothing.
 bench-ci: install
