@@ -8,7 +8,6 @@ race lost there still answers 409 ``slot-taken``, never a 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ from needleplan.durations.service import quote_for_codes
 from needleplan.kit.crud import require_reference
 from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
-from needleplan.models import BusyBlock, Client, Location, Provider, Room
+from needleplan.models import BusyBlock, Client, Location, Provider, Room, TreatmentPlan
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import covered
 from needleplan.scheduling.working_time import working_intervals
@@ -30,6 +29,7 @@ from needleplan.screening.eligibility import Verdict
 from needleplan.screening.service import check_eligibility
 from needleplan.sessions import repository
 from needleplan.sessions.blocks import Block, Placement, busy_blocks, treatment_interval
+from needleplan.sessions.plan_course import PlanCourse
 from needleplan.sessions.problems import (
     InsufficientNotice,
     OffSlotGrid,
@@ -104,7 +104,41 @@ def check_references(db: Session, request: BookingRequest) -> Location:
     return location
 
 
+@dataclass(frozen=True)
+class PlanBooking:
+    """The plan a booking belongs to: its course checks the plan's state and window (step 2).
+    ``moving_session_id``: the session being rescheduled, which does not count against it."""
+
+    course: PlanCourse
+    plan: TreatmentPlan
+    override_reason: str | None
+    moving_session_id: str | None = None
+
+
+def check_client_eligibility(
+    db: Session, settings: Settings, caller: Caller, request: BookingRequest, zone: ZoneInfo
+) -> Verdict:
+    """Step 1: the client may be booked on the session's local date (422 ``not-eligible``)."""
+    on = local_date(request.starts_at, zone)
+    return check_eligibility(db, settings, caller, request.client_id, on)
+
+
+def check_plan_state_and_window(db: Session, plan: PlanBooking | None, starts_at: datetime) -> None:
+    """Step 2: a plan's booking: the plan takes bookings, has one left, and ``starts_at`` is in
+    the follow-up window (409 ``plan-not-active``, 409 ``plan-full``, 422
+    ``interval-violation``). Nothing to check outside a plan."""
+    if plan is not None:
+        plan.course.check_plan_booking(
+            db,
+            plan.plan,
+            starts_at,
+            override_reason=plan.override_reason,
+            moving_session_id=plan.moving_session_id,
+        )
+
+
 def check_grid_and_notice(settings: Settings, starts_at: datetime, zone: ZoneInfo) -> None:
+    """Step 3: the local start is on the slot grid and far enough ahead."""
     local = starts_at.astimezone(zone)
     minute_of_day = local.hour * 60 + local.minute
     if local.second or local.microsecond or minute_of_day % settings.slot_grid_minutes:
@@ -125,6 +159,7 @@ def check_grid_and_notice(settings: Settings, starts_at: datetime, zone: ZoneInf
 def check_working_hours(
     db: Session, request: BookingRequest, quote: DurationQuote, zone: ZoneInfo
 ) -> None:
+    """Step 4: the provider works at the location for the whole treatment segment."""
     treatment = treatment_interval(request.starts_at, quote.segments)
     first_day = local_date(treatment.start, zone)
     last_day = local_date(treatment.end, zone)
@@ -170,22 +205,20 @@ def check(
     request: BookingRequest,
     location: Location,
     *,
-    plan_rules: Callable[[], None] | None = None,
+    plan: PlanBooking | None = None,
     quote: DurationQuote | None = None,
 ) -> tuple[Booking, Verdict]:
-    """The rules after the references (``check_references`` gave ``location``), except
-    overlaps, in order (docs/domain.md#booking-checks); ``plan_rules`` run between eligibility
-    and the slot grid."""
+    """The checks after the references (``check_references`` gave ``location``), in the
+    documented order (docs/domain.md#booking-checks): eligibility, plan state and window, slot
+    grid and notice, working hours. Overlaps come last, when ``place`` occupies the blocks.
+    ``quote``: the minutes to book (a reschedule keeps its own); else quoted from the areas."""
     if quote is None:
         quote = quote_for_codes(
             db, settings, request.areas, request.intensity, numbing=request.numbing
         )
     zone = ZoneInfo(location.time_zone)
-    verdict = check_eligibility(
-        db, settings, caller, request.client_id, local_date(request.starts_at, zone)
-    )
-    if plan_rules is not None:
-        plan_rules()
+    verdict = check_client_eligibility(db, settings, caller, request, zone)
+    check_plan_state_and_window(db, plan, request.starts_at)
     check_grid_and_notice(settings, request.starts_at, zone)
     check_working_hours(db, request, quote, zone)
     placement = Placement(request.client_id, request.provider_id, request.room_id, quote.segments)

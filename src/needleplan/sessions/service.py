@@ -112,14 +112,8 @@ def create_session(
     plan = _plan_of(db, body.plan_id, request.client_id) if body.plan_id else None
     location = booking.check_references(db, request)
     hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
-
-    def plan_rules() -> None:
-        if plan is not None:
-            course.check_plan_booking(
-                db, plan, request.starts_at, override_reason=body.override_reason
-            )
-
-    checked, verdict = booking.check(db, settings, caller, request, location, plan_rules=plan_rules)
+    in_plan = booking.PlanBooking(course, plan, body.override_reason) if plan else None
+    checked, verdict = booking.check(db, settings, caller, request, location, plan=in_plan)
     session = TreatmentSession(
         client_id=request.client_id,
         provider_id=request.provider_id,
@@ -204,18 +198,47 @@ def reschedule(
     *,
     course: PlanCourse,
 ) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
+    """Move a booked session, in the documented order (docs/domain.md#booking-checks): the body's
+    ids, the session (If-Match, its state), then, when it moves, every booking check again with
+    its own blocks ignored; a PATCH of ``notes`` alone checks no booking rule."""
     _may_override(caller, body.override_reason)
     changes = body.model_dump(exclude_unset=True)
+    _check_new_resources(db, changes)
+    session = get_session(db, session_id, for_update=True)
+    require_if_match(if_match, session.version)
+    _transition(session, Action.reschedule)
+    request = _moved_request(session, changes)
+    if not _moves(session, request):
+        return _change_notes(db, settings, caller, session, changes)
+    location = booking.check_references(db, request)
+    plan = _locked_plan(db, session.plan_id) if session.plan_id else None
+    in_plan = None
+    if plan is not None:
+        in_plan = booking.PlanBooking(course, plan, body.override_reason, session.id)
+    checked, verdict = booking.check(
+        db, settings, caller, request, location, plan=in_plan, quote=_booked_minutes(session)
+    )
+    booking.place(db, checked, session_id=session.id, moving=True)
+    _move(db, caller, session, checked, changes, body.override_reason)
+    if plan is not None:
+        course.reflag(db, plan)
+    record(db, caller, "reschedule", "session", session.id)
+    return session, checked.zone, verdict
+
+
+def _check_new_resources(db: Session, changes: dict[str, Any]) -> None:
+    """A new provider or room must exist: 422 naming the field."""
     for field in ("provider_id", "room_id"):
         if field in changes:
             model = Provider if field == "provider_id" else Room
             require_reference(
                 db, model, changes[field], field=field, what=field.removesuffix("_id")
             )
-    session = get_session(db, session_id, for_update=True)
-    require_if_match(if_match, session.version)
-    _transition(session, Action.reschedule)
-    request = BookingRequest(
+
+
+def _moved_request(session: TreatmentSession, changes: dict[str, Any]) -> BookingRequest:
+    """The booking the session would be after the PATCH."""
+    return BookingRequest(
         client_id=session.client_id,
         provider_id=changes.get("provider_id", session.provider_id),
         room_id=changes.get("room_id", session.room_id),
@@ -225,39 +248,40 @@ def reschedule(
         numbing=session.numbing,
         starts_at=changes.get("starts_at", session.starts_at),
     )
-    moved = (request.starts_at, request.provider_id, request.room_id) != (
+
+
+def _moves(session: TreatmentSession, request: BookingRequest) -> bool:
+    return (request.starts_at, request.provider_id, request.room_id) != (
         session.starts_at,
         session.provider_id,
         session.room_id,
     )
-    if not moved:
-        # Only the notes change: no booking rule is at stake, and nothing moves.
-        if "notes" in changes:
-            session.notes = changes["notes"]
-        bump_version(session)
-        db.flush()
-        record(db, caller, "update", "session", session.id)
-        zone = zone_of(db, session.location_id)
-        return (
-            session,
-            zone,
-            verdicts_for(db, settings, [session], {session.location_id: zone})[session.id],
-        )
-    location = booking.check_references(db, request)
-    plan = _locked_plan(db, session.plan_id) if session.plan_id else None
 
-    def plan_rules() -> None:
-        if plan is not None:
-            course.check_plan_booking(
-                db,
-                plan,
-                request.starts_at,
-                override_reason=body.override_reason,
-                moving_session_id=session.id,
-            )
 
-    # The session keeps the minutes it was booked with, whatever the catalogue says today.
-    booked_minutes = DurationQuote(
+def _change_notes(
+    db: Session,
+    settings: Settings,
+    caller: Caller,
+    session: TreatmentSession,
+    changes: dict[str, Any],
+) -> tuple[TreatmentSession, ZoneInfo, Verdict]:
+    """Only the notes change: no booking rule is at stake, and nothing moves."""
+    if "notes" in changes:
+        session.notes = changes["notes"]
+    bump_version(session)
+    db.flush()
+    record(db, caller, "update", "session", session.id)
+    zone = zone_of(db, session.location_id)
+    return (
+        session,
+        zone,
+        verdicts_for(db, settings, [session], {session.location_id: zone})[session.id],
+    )
+
+
+def _booked_minutes(session: TreatmentSession) -> DurationQuote:
+    """The session keeps the minutes it was booked with, whatever the catalogue says today."""
+    return DurationQuote(
         treatment_minutes=session.treatment_minutes,
         numbing_minutes=session.numbing_minutes,
         turnover_minutes=session.turnover_minutes,
@@ -265,10 +289,18 @@ def reschedule(
             session.numbing_minutes, session.treatment_minutes, session.turnover_minutes
         ),
     )
-    checked, verdict = booking.check(
-        db, settings, caller, request, location, plan_rules=plan_rules, quote=booked_minutes
-    )
-    booking.place(db, checked, session_id=session.id, moving=True)
+
+
+def _move(
+    db: Session,
+    caller: Caller,
+    session: TreatmentSession,
+    checked: booking.Booking,
+    changes: dict[str, Any],
+    override_reason: str | None,
+) -> None:
+    """Keep the move in the session's history, then move the session."""
+    request = checked.request
     db.add(
         SessionMove(
             session_id=session.id,
@@ -288,13 +320,9 @@ def reschedule(
     if "notes" in changes:
         session.notes = changes["notes"]
     # A clinician's acceptance of the window covered the old start only.
-    session.interval_override_reason = body.override_reason
+    session.interval_override_reason = override_reason
     bump_version(session)
     db.flush()
-    if plan is not None:
-        course.reflag(db, plan)
-    record(db, caller, "reschedule", "session", session.id)
-    return session, checked.zone, verdict
 
 
 def list_moves(
