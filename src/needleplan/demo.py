@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from needleplan.audit.service import record
 from needleplan.auth.repository import keys_named
 from needleplan.auth.roles import Role
 from needleplan.auth.service import CLI_CALLER, create_api_key
@@ -20,8 +19,10 @@ from needleplan.clients.repository import client_by_email
 from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
 from needleplan.locations.repository import location_named
-from needleplan.models import Client, Location, Provider, Room, Screening, WorkingInterval
+from needleplan.models import Client, Location, Provider, Room, WorkingInterval
 from needleplan.screening.repository import latest_screening_date
+from needleplan.screening.schemas import ScreeningCreate
+from needleplan.screening.service import record_screening
 
 DEMO_LOCATION = "Demo Clinic Berlin"
 DEMO_KEY_NAME = "demo-admin"
@@ -92,15 +93,10 @@ def _screen_demo_clients(db: Session) -> list[tuple[str, DemoClient]]:
             continue
         latest = latest_screening_date(db, client.id)
         if latest is None or latest < today:
-            screening = Screening(
-                client_id=client.id,
-                screened_on=today,
-                conditions=list(who.conditions),
-                medications="none",
+            screening = ScreeningCreate(
+                screened_on=today, conditions=list(who.conditions), medications="none"
             )
-            db.add(screening)
-            db.flush()
-            record(db, CLI_CALLER, "create", "screening", screening.id)
+            record_screening(db, CLI_CALLER, client.id, screening)
         found.append((client.id, who))
     return found
 
