@@ -5,11 +5,11 @@ from datetime import datetime
 from pydantic import Field
 
 from needleplan.auth.roles import Role
-from needleplan.kit.models import RequestModel, ResponseModel
+from needleplan.kit.models import RequestModel, ResponseModel, Text
 
 
 class ApiKeyCreate(RequestModel):
-    name: str = Field(min_length=1, max_length=100, examples=["front desk PC 1"])
+    name: Text = Field(min_length=1, max_length=100, examples=["front desk PC 1"])
     role: Role
 
 

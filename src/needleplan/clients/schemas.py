@@ -5,9 +5,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import AsSent, JsonDate, RequestModel, ResponseModel, omitted
 
-PersonName = Annotated[str, Field(min_length=1, max_length=100)]
+PersonName = Annotated[str, Field(min_length=1, max_length=100), AsSent()]
 Phone = Annotated[
     str,
     Field(
@@ -16,8 +16,10 @@ Phone = Annotated[
         pattern=r"^\+?[0-9][0-9 ()./-]{1,38}[0-9]$",
         examples=["+49 30 1234567"],
     ),
+    AsSent(),
 ]
-Notes = Annotated[str, Field(max_length=5000)]
+Notes = Annotated[str, Field(max_length=5000), AsSent()]
+Email = Annotated[EmailStr, AsSent(max_length=254)]
 
 
 def _plausible_birth_date(value: date) -> date:
@@ -28,14 +30,14 @@ def _plausible_birth_date(value: date) -> date:
     return value
 
 
-BirthDate = Annotated[date, AfterValidator(_plausible_birth_date)]
+BirthDate = Annotated[JsonDate, AfterValidator(_plausible_birth_date)]
 
 
 class ClientCreate(RequestModel):
     first_name: PersonName = Field(examples=["Anna"])
     last_name: PersonName = Field(examples=["Beispiel"])
     date_of_birth: BirthDate = Field(examples=["1988-04-12"])
-    email: EmailStr | None = Field(default=None, max_length=254, examples=["anna@example.org"])
+    email: Email | None = Field(default=None, max_length=254, examples=["anna@example.org"])
     phone: Phone | None = None
     notes: Notes | None = None
 
@@ -44,7 +46,7 @@ class ClientUpdate(RequestModel):
     first_name: PersonName = omitted()
     last_name: PersonName = omitted()
     date_of_birth: BirthDate = omitted()
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: Email | None = Field(default=None, max_length=254)
     phone: Phone | None = None
     notes: Notes | None = None
 

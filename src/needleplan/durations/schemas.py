@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from needleplan.durations.quote import Intensity, Resource, SegmentKind
-from needleplan.kit.models import RequestModel, ResponseModel
+from needleplan.kit.models import JsonBool, RequestModel, ResponseModel
 from needleplan.treatment_areas.schemas import AreaCode
 
 
@@ -15,7 +15,9 @@ class DurationQuoteRequest(RequestModel):
         description="Area codes, each once.",
     )
     intensity: Intensity = Intensity.standard
-    numbing: bool = Field(default=False, description="Apply numbing cream before the treatment.")
+    numbing: JsonBool = Field(
+        default=False, description="Apply numbing cream before the treatment."
+    )
 
 
 class SegmentRead(ResponseModel):

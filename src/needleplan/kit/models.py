@@ -2,68 +2,22 @@
 
 from __future__ import annotations
 
-import types
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, time
-from typing import Annotated, Any, Union, get_args, get_origin
+from functools import partial
+from typing import Annotated, Any
 
-from annotated_types import MaxLen
 from pydantic import (
-    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    FutureDate,
-    FutureDatetime,
-    NaiveDatetime,
-    PastDate,
-    PastDatetime,
-    ValidationInfo,
-    field_validator,
+    GetCoreSchemaHandler,
+    StrictBool,
 )
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 from needleplan.kit.time import is_timestamp
-
-_TEMPORAL_MARKERS = (
-    AwareDatetime,
-    NaiveDatetime,
-    PastDate,
-    FutureDate,
-    PastDatetime,
-    FutureDatetime,
-)
-
-
-def _json_kinds(annotation: Any) -> tuple[str, set[type]] | None:
-    """The error code and the JSON value types a field of this type may be sent as, for the
-    scalar types pydantic's lax mode would otherwise coerce; None for any other type."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _json_kinds(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        parts = [_json_kinds(arg) for arg in get_args(annotation)]
-        if any(part is None for part in parts):
-            return None
-        checked = [part for part in parts if part is not None and part[0] != "none"]
-        if not checked:
-            return None
-        return checked[0][0], set().union(*(part[1] for part in parts if part is not None))
-    if annotation is type(None):
-        return "none", {type(None)}
-    if annotation is bool:
-        return "bool_type", {bool}
-    if annotation is int:
-        return "int_type", {int, float}  # an integral float such as 30.0 is a JSON integer
-    if annotation is float:
-        return "float_type", {int, float}
-    if annotation in _TEMPORAL_MARKERS or (
-        isinstance(annotation, type) and issubclass(annotation, date | time)
-    ):
-        code = "date_type" if annotation in (date, PastDate, FutureDate) else "datetime_type"
-        return code, {str, date, time}  # a string in JSON; objects when built in Python
-    return None
 
 
 def _text_pattern(min_length: int) -> str:
@@ -99,92 +53,103 @@ def _request_json_schema(schema: dict[str, Any], cls: type[Any]) -> None:
         _document_text(field_schema)
 
 
-def _raw_max_length(annotation: Any, metadata: Iterable[Any] = ()) -> int | None:
-    """The ``max_length`` declared for a text field, wherever pydantic keeps it."""
-    for item in metadata:
-        if isinstance(item, MaxLen):
-            return int(item.max_length)
-        if isinstance(item, FieldInfo) and (found := _raw_max_length(None, item.metadata)):
-            return found
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        base, *extra = get_args(annotation)
-        return _raw_max_length(base, extra)
-    if origin in (Union, types.UnionType):
-        for arg in get_args(annotation):
-            if found := _raw_max_length(arg):
-                return found
-    return None
+JsonBool = StrictBool
+"""A JSON boolean: ``0`` or ``"true"`` is refused, not read as a boolean."""
 
 
-def _contains_nul(value: Any) -> bool:
+def _json_integer(value: Any) -> Any:
+    # An integral float such as 30.0 is a JSON integer; a string or a boolean is not.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a JSON integer")
+    return value
+
+
+@dataclass(frozen=True)
+class JsonInteger:
+    """Marks an integer field as a JSON integer: ``"30"`` or ``true`` is refused, not read as a
+    number. Put it after the field's bounds (``Annotated[int, Field(ge=1), JsonInteger()]``), so
+    the document states them as such."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(_json_integer, handler(source))
+
+
+JsonInt = Annotated[int, JsonInteger()]
+"""A JSON integer; bounds declared on the field (``x: JsonInt = Field(ge=1)``) come first."""
+
+
+def _written(code: str, expected: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, date | time) or (isinstance(value, str) and not is_timestamp(value)):
+            return value
+        raise PydanticCustomError(code, "Input should be a JSON {expected}", {"expected": expected})
+
+    return BeforeValidator(check)
+
+
+JsonDate = Annotated[date, _written("date_type", "date string (YYYY-MM-DD)")]
+"""A date written YYYY-MM-DD: a number, or a string holding one, is refused, not read as a Unix
+timestamp."""
+
+JsonTime = Annotated[time, _written("datetime_type", "date-time or time string (RFC 3339)")]
+"""A time of day written as text: a number of seconds is refused."""
+
+
+@dataclass(frozen=True)
+class AsSent:
+    """Checks text as the client sent it, before the model strips surrounding whitespace: it never
+    holds NUL, which PostgreSQL cannot store, and has at most ``max_length`` characters (by default
+    the ``max_length`` declared before this marker). The declared lengths then apply to the text
+    once stripped."""
+
+    max_length: int | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        inner = handler(source)
+        limit = self.max_length
+        if limit is None and inner["type"] == "str":
+            limit = inner.get("max_length")
+        return core_schema.no_info_before_validator_function(partial(_as_sent, limit), inner)
+
+
+def _as_sent(max_length: int | None, value: Any) -> Any:
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+        if "\x00" in value:
+            raise PydanticCustomError(
+                "string_pattern_mismatch", "Text cannot contain the NUL character (U+0000)"
+            )
+        if max_length is not None and len(value) > max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": max_length},
+            )
+    return value
+
+
+Text = Annotated[str, AsSent()]
+"""Request text: declare its lengths on the field (``name: Text = Field(max_length=200)``), or
+before the marker when the field is optional (``Annotated[str, Field(max_length=200), AsSent()]
+| None``)."""
 
 
 class RequestModel(BaseModel):
     """A request body: unknown fields are refused, so a client that sends ``ends_at`` learns at
     once that the end is derived.
 
-    Values keep their JSON types: pydantic's lax mode would read ``0`` as ``false`` or as
-    1970-01-01 and ``"30"`` as 30; a body that sends them is refused with 422 like any other
-    value of the wrong type. Text never holds NUL, which PostgreSQL cannot store, and its
+    Values keep their JSON types where their fields say so (``JsonBool``, ``JsonInt``,
+    ``JsonDate``, ``JsonTime``, ``Instant``): pydantic's lax mode would read ``0`` as ``false`` or as
+    1970-01-01 and ``"30"`` as 30. Text fields are ``Text`` (or end in ``AsSent()``): no NUL, and
     ``max_length`` counts the text as sent, before surrounding whitespace is stripped.
     """
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=_request_json_schema
     )
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _keep_json_types(cls, value: Any, info: ValidationInfo) -> Any:
-        if _contains_nul(value):
-            raise PydanticCustomError(
-                "string_pattern_mismatch", "Text cannot contain the NUL character (U+0000)"
-            )
-        field = cls.model_fields.get(info.field_name or "")
-        if field is None:
-            return value
-        kinds = _json_kinds(field.annotation)
-        if isinstance(value, str) and kinds is not None and kinds[0] in _TEMPORAL_CODES:
-            if is_timestamp(value):
-                raise PydanticCustomError(
-                    kinds[0], "Input should be a JSON {expected}", {"expected": _EXPECTED[kinds[0]]}
-                )
-            return value
-        if isinstance(value, str):
-            # maxLength applies to the text as sent, before whitespace is stripped.
-            max_length = _raw_max_length(field.annotation, field.metadata)
-            if max_length is not None and len(value) > max_length:
-                raise PydanticCustomError(
-                    "string_too_long",
-                    "String should have at most {max_length} characters",
-                    {"max_length": max_length},
-                )
-            return value
-        if kinds is None or value is None:
-            return value
-        code, allowed = kinds
-        accepted = bool in allowed if isinstance(value, bool) else isinstance(value, tuple(allowed))
-        if not accepted:
-            raise PydanticCustomError(
-                code, "Input should be a JSON {expected}", {"expected": _EXPECTED[code]}
-            )
-        return value
-
-
-_TEMPORAL_CODES = ("date_type", "datetime_type")
-_EXPECTED = {
-    "bool_type": "boolean",
-    "int_type": "integer",
-    "float_type": "number",
-    "date_type": "date string (YYYY-MM-DD)",
-    "datetime_type": "date-time or time string (RFC 3339)",
-}
 
 
 class ResponseModel(BaseModel):

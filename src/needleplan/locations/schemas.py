@@ -5,15 +5,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import AsSent, RequestModel, ResponseModel, omitted
 from needleplan.kit.zones import check_time_zone
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AsSent()]
 TimeZone = Annotated[
     str,
     Field(
         min_length=1, max_length=64, examples=["Europe/Berlin"], description="IANA time-zone name."
     ),
+    AsSent(),
     AfterValidator(check_time_zone),
 ]
 

@@ -6,13 +6,20 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from needleplan.durations.quote import Intensity
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import (
+    JsonBool,
+    JsonInt,
+    JsonInteger,
+    RequestModel,
+    ResponseModel,
+    omitted,
+)
 from needleplan.kit.statuses import PlanStatus as PlanStatus  # re-exported: plans name it here
 from needleplan.kit.time import Instant
 from needleplan.sessions.lifecycle import SessionStatus
-from needleplan.sessions.schemas import Areas, Id, SessionRead
+from needleplan.sessions.schemas import Areas, Id, Notes, SessionRead
 
-IntervalDays = Annotated[int, Field(ge=1, le=365)]
+IntervalDays = Annotated[int, Field(ge=1, le=365), JsonInteger()]
 
 
 class PlanCreate(RequestModel):
@@ -21,12 +28,12 @@ class PlanCreate(RequestModel):
     provider_id: Id | None = Field(default=None, description="The preferred provider.")
     areas: Areas
     intensity: Intensity = Intensity.standard
-    numbing: bool = False
-    sessions_planned: int = Field(default=3, ge=1, le=12)
+    numbing: JsonBool = False
+    sessions_planned: JsonInt = Field(default=3, ge=1, le=12)
     min_interval_days: IntervalDays | None = Field(default=None, description="Default: 28.")
     max_interval_days: IntervalDays | None = Field(default=None, description="Default: 42.")
     status: PlanStatus = Field(default=PlanStatus.active, description="active or draft.")
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: Notes | None = None
 
     @model_validator(mode="after")
     def _sensible(self) -> Self:
@@ -45,12 +52,12 @@ class PlanUpdate(RequestModel):
     provider_id: Id | None = None
     areas: Areas = omitted()
     intensity: Intensity = omitted()
-    numbing: bool = omitted()
-    sessions_planned: Annotated[int, Field(ge=1, le=12)] = omitted()
+    numbing: JsonBool = omitted()
+    sessions_planned: Annotated[int, Field(ge=1, le=12), JsonInteger()] = omitted()
     min_interval_days: IntervalDays = omitted()
     max_interval_days: IntervalDays = omitted()
     status: PlanStatus = omitted()
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: Notes | None = None
 
 
 class WindowRead(ResponseModel):
@@ -118,7 +125,9 @@ class NextSlots(ResponseModel):
 
 
 class CourseProposalRequest(RequestModel):
-    book: bool = Field(default=False, description="Book every proposed session at once, or none.")
+    book: JsonBool = Field(
+        default=False, description="Book every proposed session at once, or none."
+    )
     starts_from: Instant | None = Field(
         default=None,
         alias="from",

@@ -6,10 +6,18 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import (
+    AsSent,
+    JsonBool,
+    JsonTime,
+    RequestModel,
+    ResponseModel,
+    Text,
+    omitted,
+)
 from needleplan.kit.time import Instant, UtcInstant
 
-Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Dr. Mira Hoffmann"])]
+Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Dr. Mira Hoffmann"]), AsSent()]
 
 
 class Profession(StrEnum):
@@ -49,7 +57,7 @@ def _wall_time(value: time) -> time:
 
 
 WallTime = Annotated[
-    time,
+    JsonTime,
     AfterValidator(_wall_time),
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
     # Local wall time without an offset; OpenAPI's "format: time" would demand one.
@@ -66,13 +74,13 @@ WallTime = Annotated[
 class ProviderCreate(RequestModel):
     name: Name
     profession: Profession
-    active: bool = True
+    active: JsonBool = True
 
 
 class ProviderUpdate(RequestModel):
     name: Name = omitted()
     profession: Profession = omitted()
-    active: bool = omitted()
+    active: JsonBool = omitted()
 
 
 class ProviderRead(ResponseModel):
@@ -91,7 +99,7 @@ class ProviderPage(ResponseModel):
 
 
 class WorkingInterval(RequestModel):
-    location_id: str = Field(max_length=36)
+    location_id: Text = Field(max_length=36)
     weekday: Weekday
     start_time: WallTime
     end_time: WallTime
@@ -131,12 +139,10 @@ class ProviderExceptionCreate(RequestModel):
     kind: ExceptionKind
     starts_at: Instant
     ends_at: Instant
-    location_id: str | None = Field(
-        default=None,
-        max_length=36,
-        description="Required for extra_hours: where the provider works.",
+    location_id: Annotated[str, Field(max_length=36), AsSent()] | None = Field(
+        default=None, description="Required for extra_hours: where the provider works."
     )
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str, Field(max_length=500), AsSent()] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

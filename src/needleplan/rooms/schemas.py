@@ -5,20 +5,20 @@ from typing import Annotated
 
 from pydantic import Field
 
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import AsSent, JsonBool, RequestModel, ResponseModel, Text, omitted
 
-Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Room 1"])]
+Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Room 1"]), AsSent()]
 
 
 class RoomCreate(RequestModel):
-    location_id: str = Field(max_length=36)
+    location_id: Text = Field(max_length=36)
     name: Name
-    active: bool = True
+    active: JsonBool = True
 
 
 class RoomUpdate(RequestModel):
     name: Name = omitted()
-    active: bool = omitted()
+    active: JsonBool = omitted()
 
 
 class RoomRead(ResponseModel):

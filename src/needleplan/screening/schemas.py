@@ -6,7 +6,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import (
+    AsSent,
+    JsonBool,
+    JsonDate,
+    RequestModel,
+    ResponseModel,
+    Text,
+    omitted,
+)
 from needleplan.kit.time import latest_today
 from needleplan.screening.eligibility import ReasonKind, Status
 
@@ -14,7 +22,7 @@ ConditionCode = Annotated[
     str,
     Field(min_length=2, max_length=60, pattern=r"^[a-z][a-z0-9_]*$", examples=["sensitive_skin"]),
 ]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000), AsSent()]
 
 
 class ConditionKind(StrEnum):
@@ -37,19 +45,19 @@ def _plausible_expiry(value: date) -> date:
 
 
 class ScreeningConditionCreate(RequestModel):
-    code: ConditionCode
-    name: str = Field(min_length=1, max_length=200)
+    code: Annotated[ConditionCode, AsSent()]
+    name: Text = Field(min_length=1, max_length=200)
     kind: ConditionKind
-    temporary: bool = Field(
+    temporary: JsonBool = Field(
         default=False,
         description="Counts only from the latest screening (e.g. active acne, sunburn).",
     )
 
 
 class ScreeningConditionUpdate(RequestModel):
-    name: str = omitted()
+    name: Text = omitted()
     kind: ConditionKind = omitted()
-    temporary: bool = omitted()
+    temporary: JsonBool = omitted()
 
 
 class ScreeningConditionRead(ResponseModel):
@@ -66,14 +74,16 @@ class ScreeningConditionPage(ResponseModel):
 
 
 class ScreeningCreate(RequestModel):
-    screened_on: Annotated[date, AfterValidator(_not_in_future)] = Field(examples=["2026-12-01"])
+    screened_on: Annotated[JsonDate, AfterValidator(_not_in_future)] = Field(
+        examples=["2026-12-01"]
+    )
     conditions: list[ConditionCode] = Field(
         default_factory=list,
         max_length=50,
         description="Condition codes answered yes; empty when none.",
     )
-    medications: str | None = Field(default=None, max_length=2000)
-    notes: str | None = Field(default=None, max_length=5000)
+    medications: Annotated[str, Field(max_length=2000), AsSent()] | None = None
+    notes: Annotated[str, Field(max_length=5000), AsSent()] | None = None
 
 
 class ScreeningRead(ResponseModel):
@@ -99,7 +109,7 @@ class OverrideCreate(RequestModel):
         max_length=50,
         description="The reasons accepted: condition codes, screening_expired, under_age or no_screening.",
     )
-    expires_on: Annotated[date, AfterValidator(_plausible_expiry)] = Field(
+    expires_on: Annotated[JsonDate, AfterValidator(_plausible_expiry)] = Field(
         description="The last date (inclusive) on which the override applies."
     )
 
@@ -120,7 +130,7 @@ class OverridePage(ResponseModel):
 
 
 class RetractionCreate(RequestModel):
-    code: ConditionCode
+    code: Annotated[ConditionCode, AsSent()]
     reason: Reason
 
 

@@ -6,12 +6,12 @@ from typing import Annotated
 from pydantic import Field
 
 from needleplan.durations.quote import Intensity, Resource, SegmentKind
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import AsSent, JsonBool, RequestModel, ResponseModel, Text, omitted
 from needleplan.kit.time import Instant
 from needleplan.sessions.lifecycle import SessionStatus
 from needleplan.treatment_areas.schemas import AreaCode
 
-Id = Annotated[str, Field(min_length=1, max_length=36)]
+Id = Annotated[str, Field(min_length=1, max_length=36), AsSent()]
 Areas = Annotated[list[AreaCode], Field(min_length=1, max_length=20, examples=[["full_face"]])]
 
 
@@ -24,7 +24,7 @@ class BookingFields(RequestModel):
     location_id: Id
     areas: Areas
     intensity: Intensity = Intensity.standard
-    numbing: bool = False
+    numbing: JsonBool = False
     starts_at: Instant = Field(
         examples=["2027-03-09T10:00:00+01:00"],
         description="When the client's appointment starts (numbing first, when asked).",
@@ -38,14 +38,16 @@ OverrideReason = Annotated[
         max_length=2000,
         description="Clinicians and admins: accept a plan session outside its follow-up window.",
     ),
+    AsSent(),
 ]
+Notes = Annotated[str, Field(max_length=5000), AsSent()]
 
 
 class SessionCreate(BookingFields):
     hold_id: Id | None = Field(default=None, description="Convert this hold into the session.")
     plan_id: Id | None = Field(default=None, description="Book the plan's next session.")
     override_reason: OverrideReason | None = None
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: Notes | None = None
 
 
 class SessionReschedule(RequestModel):
@@ -53,11 +55,11 @@ class SessionReschedule(RequestModel):
     provider_id: Id = omitted()
     room_id: Id = omitted()
     override_reason: OverrideReason | None = None
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: Notes | None = None
 
 
 class CancelRequest(RequestModel):
-    reason: str = Field(min_length=1, max_length=2000, examples=["Client called: flu."])
+    reason: Text = Field(min_length=1, max_length=2000, examples=["Client called: flu."])
 
 
 class SessionSegmentRead(ResponseModel):

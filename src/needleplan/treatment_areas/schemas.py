@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from needleplan.kit.models import RequestModel, ResponseModel, omitted
+from needleplan.kit.models import AsSent, JsonInteger, RequestModel, ResponseModel, omitted
 
 AreaCode = Annotated[
     str,
@@ -18,8 +18,8 @@ AreaCode = Annotated[
         description="Stable key: lower-case letters, digits and underscores.",
     ),
 ]
-Minutes = Annotated[int, Field(ge=5, le=480)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Minutes = Annotated[int, Field(ge=5, le=480), JsonInteger()]
+Name = Annotated[str, Field(min_length=1, max_length=200), AsSent()]
 
 
 class AreaCategory(StrEnum):
@@ -29,7 +29,7 @@ class AreaCategory(StrEnum):
 
 
 class TreatmentAreaCreate(RequestModel):
-    code: AreaCode
+    code: Annotated[AreaCode, AsSent()]
     name: Name = Field(examples=["Full face"])
     category: AreaCategory
     min_minutes: Minutes = Field(examples=[30])
