@@ -7,6 +7,7 @@ from needleplan.availability.router import router as availability_router
 from needleplan.clients.router import router as clients_router
 from needleplan.due.router import router as due_router
 from needleplan.durations.router import router as durations_router
+from needleplan.events.router import router as events_router
 from needleplan.holds.router import router as holds_router
 from needleplan.kit.transaction import v1_router
 from needleplan.locations.router import router as locations_router
@@ -80,6 +81,11 @@ V1_TAGS: list[dict[str, str]] = [
     },
     {"name": "schedules", "description": "A provider's or a room's sessions on a local day."},
     {"name": "api-keys", "description": "API keys and their roles (admins only)."},
+    {
+        "name": "events",
+        "description": "The change feed: every change as an event, oldest first, read with a "
+        "cursor.",
+    },
 ]
 
 v1 = v1_router(
@@ -104,5 +110,6 @@ for domain_router in (
     holds_router,
     schedules_router,
     api_keys_router,
+    events_router,
 ):
     v1.include_router(domain_router)

@@ -399,14 +399,17 @@ def list_api_keys(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
 
 @app.command()
 def purge(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
-    """Delete expired idempotency records and the busy blocks of expired holds (run it daily)."""
+    """Delete expired idempotency records, the busy blocks of expired holds and the events
+    older than NEEDLEPLAN_EVENT_RETENTION_DAYS (run it daily)."""
+    from needleplan.config import get_settings
     from needleplan.ops.housekeeping import purge_expired
 
+    retention = get_settings().event_retention_days
     with _open(database_url) as database, database.transaction() as db:
-        purged = purge_expired(db)
+        purged = purge_expired(db, event_retention_days=retention)
     typer.echo(
-        f"purged {purged.idempotency_records} idempotency records and "
-        f"{purged.hold_blocks} expired hold blocks"
+        f"purged {purged.idempotency_records} idempotency records, "
+        f"{purged.hold_blocks} expired hold blocks and {purged.events} events"
     )
 
 

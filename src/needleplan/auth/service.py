@@ -11,6 +11,8 @@ from needleplan.audit.service import record
 from needleplan.auth import repository
 from needleplan.auth.keys import NewKey, digest_of, generate_key
 from needleplan.auth.roles import Role
+from needleplan.auth.schemas import ApiKeyRead
+from needleplan.events.outbox import renders_row
 from needleplan.kit.time import utc_now
 from needleplan.models import ApiKey
 from needleplan.problems import NotFound
@@ -79,3 +81,6 @@ def mark_used(db: Session, key_id: str, now: datetime) -> None:
     The condition makes concurrent requests of one key (in any process) write once.
     """
     repository.mark_used_unless_since(db, key_id, now, now - LAST_USED_PRECISION)
+
+
+renders_row("api_key", ApiKey, ApiKeyRead)

@@ -3,9 +3,11 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from needleplan.audit.service import record
+from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.clients import repository
-from needleplan.clients.schemas import ClientCreate, ClientUpdate
+from needleplan.clients.schemas import ClientCreate, ClientRead, ClientReference, ClientUpdate
+from needleplan.events.outbox import renders
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
 from needleplan.models import Client
@@ -57,3 +59,16 @@ def update_client(
     db.flush()
     record(db, caller, "update", "client", client.id)
     return client
+
+
+def _render(db: Session, client_id: str, role: Role) -> ClientRead | ClientReference | None:
+    """As GET reads a client; an ``integration`` key learns the id only (as when it creates one)."""
+    client = db.get(Client, client_id)
+    if client is None:
+        return None
+    if role is Role.integration:
+        return ClientReference(id=client.id)
+    return ClientRead.model_validate(client)
+
+
+renders("client", _render)

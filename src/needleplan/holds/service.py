@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from needleplan.audit.service import record
+from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
-from needleplan.holds.schemas import HoldCreate
+from needleplan.events.outbox import renders
+from needleplan.holds.schemas import HoldCreate, HoldRead
+from needleplan.holds.views import hold_read
 from needleplan.kit.crud import get_or_404
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
@@ -69,3 +72,11 @@ def release_hold(db: Session, caller: Caller, hold_id: str) -> None:
         repository.delete_blocks(db, hold_id=hold.id)
         db.flush()
         record(db, caller, "release", "hold", hold.id)
+
+
+def _render(db: Session, hold_id: str, role: Role) -> HoldRead | None:
+    hold = db.get(Hold, hold_id)
+    return None if hold is None else hold_read(hold, zone_of(db, hold.location_id))
+
+
+renders("hold", _render)

@@ -9,10 +9,11 @@ from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
+from needleplan.events.outbox import renders_row
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
 from needleplan.locations import repository
-from needleplan.locations.schemas import LocationCreate, LocationUpdate
+from needleplan.locations.schemas import LocationCreate, LocationRead, LocationUpdate
 from needleplan.models import Location
 
 
@@ -58,3 +59,6 @@ def update_location(
     db.flush()
     record(db, caller, "update", "location", location.id)
     return location
+
+
+renders_row("location", Location, LocationRead)

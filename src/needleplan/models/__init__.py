@@ -7,6 +7,7 @@ from needleplan.models.busy_day import BusyDay
 from needleplan.models.client import Client
 from needleplan.models.condition_retraction import ConditionRetraction
 from needleplan.models.eligibility_override import EligibilityOverride
+from needleplan.models.event import Event
 from needleplan.models.hold import Hold
 from needleplan.models.idempotency_record import IdempotencyRecord
 from needleplan.models.location import Location
@@ -29,6 +30,7 @@ __all__ = [
     "Client",
     "ConditionRetraction",
     "EligibilityOverride",
+    "Event",
     "Hold",
     "IdempotencyRecord",
     "Location",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from needleplan.events.service import prune
 from needleplan.kit.time import utc_now
 from needleplan.ops import repository
 
@@ -18,10 +19,12 @@ from needleplan.ops import repository
 class Purged:
     idempotency_records: int
     hold_blocks: int
+    events: int = 0
 
 
-def purge_expired(db: Session) -> Purged:
+def purge_expired(db: Session, *, event_retention_days: int = 30) -> Purged:
     now = utc_now()
     records = repository.delete_expired_idempotency_records(db, now)
     blocks = repository.delete_expired_hold_blocks(db, now)
-    return Purged(idempotency_records=records, hold_blocks=blocks)
+    events = prune(db, event_retention_days)
+    return Purged(idempotency_records=records, hold_blocks=blocks, events=events)

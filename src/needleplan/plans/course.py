@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from needleplan.events.outbox import emit
 from needleplan.kit.crud import bump_version
 from needleplan.kit.statuses import PlanStatus, SessionStatus
 from needleplan.kit.time import utc_now
@@ -108,6 +109,8 @@ def reflag(db: Session, plan: TreatmentPlan) -> None:
             earliest,
             latest,
         ):
+            if window is not None and not session.needs_reschedule:
+                emit(db, "session.needs_reschedule", "session", session.id)
             session.needs_reschedule = window is not None
             session.window_earliest_date = earliest
             session.window_latest_date = latest
@@ -122,4 +125,5 @@ def complete_if_done(db: Session, plan: TreatmentPlan) -> None:
         plan.status = PlanStatus.completed
         plan.completed_at = utc_now()
         bump_version(plan)
+        emit(db, "plan.completed", "treatment_plan", plan.id)
         db.flush()

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from needleplan.audit.service import record
+from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.durations.quote import Intensity
 from needleplan.durations.service import check_area_codes
+from needleplan.events.outbox import renders
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
@@ -223,3 +225,11 @@ def cancel_plan(
         s.id for s in course.counting_sessions(db, plan.id) if s.status is SessionStatus.booked
     ]
     return plan, booked
+
+
+def _render(db: Session, plan_id: str, role: Role) -> PlanRead | None:
+    plan = db.get(TreatmentPlan, plan_id)
+    return None if plan is None else plan_read(db, plan, private=role is Role.integration)
+
+
+renders("treatment_plan", _render)

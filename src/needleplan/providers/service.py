@@ -3,7 +3,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from needleplan.audit.service import record
+from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
+from needleplan.events.outbox import renders, renders_row
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import require_if_match
 from needleplan.models import Location, Provider, ProviderException, WorkingInterval
@@ -12,9 +14,13 @@ from needleplan.providers import repository
 from needleplan.providers.schemas import (
     ProviderCreate,
     ProviderExceptionCreate,
+    ProviderExceptionRead,
+    ProviderRead,
     ProviderUpdate,
     Weekday,
+    WorkingIntervalRead,
     WorkingPlan,
+    WorkingPlanRead,
 )
 from needleplan.providers.schemas import WorkingInterval as WorkingIntervalBody
 from needleplan.providers.working_plan import PlanInterval, plan_conflicts
@@ -134,3 +140,24 @@ def delete_exception(db: Session, caller: Caller, provider_id: str, exception_id
     db.delete(exception)
     db.flush()
     record(db, caller, "delete", "provider_exception", exception_id)
+
+
+def _render_working_plan(db: Session, provider_id: str, role: Role) -> WorkingPlanRead:
+    """As ``GET /v1/providers/{provider_id}/working-plan`` reads it."""
+    return WorkingPlanRead(
+        provider_id=provider_id,
+        intervals=[
+            WorkingIntervalRead(
+                location_id=row.location_id,
+                weekday=Weekday.from_iso(row.weekday),
+                start_time=row.start_time.strftime("%H:%M"),
+                end_time=row.end_time.strftime("%H:%M"),
+            )
+            for row in repository.working_intervals(db, provider_id)
+        ],
+    )
+
+
+renders_row("provider", Provider, ProviderRead)
+renders_row("provider_exception", ProviderException, ProviderExceptionRead)
+renders("working_plan", _render_working_plan)

@@ -4,12 +4,13 @@ from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
+from needleplan.events.outbox import renders_row
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import require_if_match
 from needleplan.models import Location, Room
 from needleplan.problems import AlreadyExists
 from needleplan.rooms import repository
-from needleplan.rooms.schemas import RoomCreate, RoomUpdate
+from needleplan.rooms.schemas import RoomCreate, RoomRead, RoomUpdate
 
 
 def _refuse_duplicate_name(db: Session, location_id: str, name: str, room_id: str | None) -> None:
@@ -50,3 +51,6 @@ def update_room(
     db.flush()
     record(db, caller, "update", "room", room.id)
     return room
+
+
+renders_row("room", Room, RoomRead)

@@ -11,6 +11,7 @@ from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
+from needleplan.events.outbox import renders_row
 from needleplan.kit.codes import refuse_bad_codes
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
@@ -33,10 +34,14 @@ from needleplan.screening.eligibility import (
 from needleplan.screening.problems import NotEligible
 from needleplan.screening.schemas import (
     OverrideCreate,
+    OverrideRead,
     RetractionCreate,
+    RetractionRead,
     ScreeningConditionCreate,
+    ScreeningConditionRead,
     ScreeningConditionUpdate,
     ScreeningCreate,
+    ScreeningRead,
 )
 
 Page = tuple[list[ScreeningCondition], str | None]
@@ -222,3 +227,9 @@ def retract_condition(
     db.flush()
     record(db, caller, "create", "condition_retraction", retraction.id)
     return retraction
+
+
+renders_row("screening_condition", ScreeningCondition, ScreeningConditionRead)
+renders_row("screening", Screening, ScreeningRead)
+renders_row("eligibility_override", EligibilityOverride, OverrideRead)
+renders_row("condition_retraction", ConditionRetraction, RetractionRead)

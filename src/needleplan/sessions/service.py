@@ -12,8 +12,9 @@ from sqlmodel import Session
 from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
-from needleplan.config import Settings
+from needleplan.config import Settings, get_settings
 from needleplan.durations.quote import DurationQuote, Intensity, segments_for
+from needleplan.events.outbox import emit, renders
 from needleplan.kit.crud import bump_version, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
@@ -53,7 +54,8 @@ from needleplan.sessions.problems import (
     ScreeningExpired,
     TransitionNotAllowed,
 )
-from needleplan.sessions.schemas import SessionCreate, SessionReschedule
+from needleplan.sessions.schemas import SessionCreate, SessionRead, SessionReschedule
+from needleplan.sessions.views import session_read
 
 SessionPage = tuple[list[TreatmentSession], str | None]
 
@@ -139,6 +141,7 @@ def create_session(
     booking.place(db, checked, session_id=session.id, releasing_hold_id=hold.id if hold else None)
     if hold is not None:
         hold.session_id = session.id
+        emit(db, "hold.converted", "hold", hold.id)
     if plan is not None:
         course.reflag(db, plan)
     record(db, caller, "create", "session", session.id)
@@ -485,3 +488,17 @@ def provider_zone(db: Session, provider_id: str, location_id: str | None) -> Zon
 def room_zone(db: Session, room_id: str) -> ZoneInfo:
     room = get_or_404(db, Room, room_id, what="room")
     return zone_of(db, room.location_id)
+
+
+def _render(db: Session, session_id: str, role: Role) -> SessionRead | None:
+    """As ``GET /v1/sessions/{session_id}`` reads it (screening flags under the deployment's
+    settings)."""
+    session = db.get(TreatmentSession, session_id)
+    if session is None:
+        return None
+    zone = zone_of(db, session.location_id)
+    verdict = verdicts_for(db, get_settings(), [session], {session.location_id: zone})
+    return session_read(session, zone, verdict.get(session.id), role)
+
+
+renders("session", _render)

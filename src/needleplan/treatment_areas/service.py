@@ -4,12 +4,17 @@ from sqlmodel import Session
 
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
+from needleplan.events.outbox import renders_row
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
 from needleplan.models import TreatmentArea
 from needleplan.problems import AlreadyExists, ValidationFailed, field_error
 from needleplan.treatment_areas import repository
-from needleplan.treatment_areas.schemas import TreatmentAreaCreate, TreatmentAreaUpdate
+from needleplan.treatment_areas.schemas import (
+    TreatmentAreaCreate,
+    TreatmentAreaRead,
+    TreatmentAreaUpdate,
+)
 
 
 def create_area(db: Session, caller: Caller, body: TreatmentAreaCreate) -> TreatmentArea:
@@ -49,3 +54,6 @@ def update_area(
     db.flush()
     record(db, caller, "update", "treatment_area", area.code)
     return area
+
+
+renders_row("treatment_area", TreatmentArea, TreatmentAreaRead)

@@ -1,0 +1,1 @@
+"""The change feed: events written with the change (the outbox), read by cursor (GET /v1/events)."""
