@@ -26,7 +26,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import DateTime, Engine, Integer, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -128,4 +128,13 @@ async def insert(body: InsertBody) -> InsertRead:
     with Session(_get_engine(), expire_on_commit=False) as session:
         session.add(row)
         session.commit()
+    return InsertRead(id=row.id, name=row.name, quantity=row.quantity, created_at=row.created_at)
+
+
+@app.get("/rows/{row_id}")
+async def get_row(row_id: str) -> InsertRead:
+    with Session(_get_engine(), expire_on_commit=False) as session:
+        row = session.get(ReferenceRow, row_id)
+    if row is None:
+        raise HTTPException(status_code=404)
     return InsertRead(id=row.id, name=row.name, quantity=row.quantity, created_at=row.created_at)

@@ -129,6 +129,31 @@ def clinic(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+SEEDED_ROWS = 200
+SEEDED_SESSIONS = 200
+
+
+@shared_setup
+def reference_rows(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
+    """200 rows in the reference app's table, for the GET-one-row ceiling."""
+    bodies = [{"name": f"row {i}", "quantity": i} for i in range(SEEDED_ROWS)]
+    return {"ids": [row["id"] for row in post_many(base_url, headers, "/insert", bodies)]}
+
+
+def booked_sessions(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
+    """The clinic of the booking scenario with 200 sessions booked far from its bookings."""
+    state = dict(clinic(base_url, headers))
+    far = {**state, "first_day": _day_after(state["first_day"], 200)}
+    bodies = [booking_request(far, i).body for i in range(SEEDED_SESSIONS)]
+    state["sessions"] = [s["id"] for s in post_many(base_url, headers, "/v1/sessions", bodies)]
+    return state
+
+
+def _day_after(day: str, days: int) -> str:
+    start = time.mktime(time.strptime(day, "%Y-%m-%d"))
+    return time.strftime("%Y-%m-%d", time.gmtime(start + days * 86400))
+
+
 def booking_request(state: dict[str, Any], i: int) -> Request:
     """The i-th booking: provider, room and client i mod 40, every 30 minutes, never colliding."""
     lane = i % BOOKING_PROVIDERS
@@ -174,6 +199,14 @@ def scenarios() -> list[Scenario]:
             description="bare one-row insert, sync Session in async def",
         ),
         Scenario(
+            name="row-get",
+            target="reference",
+            setup=reference_rows,
+            request=lambda state, i: Request("GET", f"/rows/{state['ids'][i % SEEDED_ROWS]}"),
+            distinct=SEEDED_ROWS,
+            description="bare GET of one row by id, sync Session in async def",
+        ),
+        Scenario(
             name="duration-quote",
             request=lambda _, i: Request("POST", "/v1/duration-quotes", quote),
             baseline="echo",
@@ -198,6 +231,18 @@ def scenarios() -> list[Scenario]:
             min_ratio=0.6,
             max_p99_ms=50,
             description="POST /v1/sessions: every rule checked, busy blocks written (201s)",
+        ),
+        Scenario(
+            name="session-get",
+            setup=booked_sessions,
+            request=lambda state, i: Request(
+                "GET", f"/v1/sessions/{state['sessions'][i % SEEDED_SESSIONS]}"
+            ),
+            distinct=SEEDED_SESSIONS,
+            baseline="row-get",
+            min_ratio=0.5,
+            max_p99_ms=30,
+            description="GET /v1/sessions/{id}, cycling over 200 booked sessions",
         ),
         Scenario(
             name="day-schedule",
@@ -326,6 +371,7 @@ def main(argv: list[str]) -> int:
             ("client-search", "echo"),
             ("booking", "echo"),
             ("booking", "insert"),
+            ("session-get", "row-get"),
             ("day-schedule", "echo"),
         ],
     )
