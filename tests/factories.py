@@ -182,3 +182,13 @@ def make_rows(db: Session) -> tuple[str, str, str, str]:
     db.add(room)
     db.flush()
     return provider.id, room.id, location.id, person.id
+
+
+def post_booking(client: TestClient, headers: Headers, body: dict[str, Any]) -> Any:
+    """POST /v1/sessions; the answer, whatever its status."""
+    return client.post("/v1/sessions", json=body, headers=headers)
+
+
+def booked(client: TestClient, headers: Headers, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/sessions, which must answer 201; the session booked."""
+    return _created(post_booking(client, headers, body))

@@ -9,7 +9,7 @@ CDN, and leaves out ReDoc's Google Fonts link. Two fetches remain in the bundles
 - Swagger UI shows a badge image from its online validator for a document not served from
   localhost; ``SWAGGER_UI_PARAMETERS`` turns the validator off.
 
-tests/test_docs_pages.py loads both pages and checks every URL they reference.
+tests/app/test_docs_pages.py loads both pages and checks every URL they reference.
 """
 
 from __future__ import annotations

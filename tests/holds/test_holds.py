@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,27 +34,42 @@ def _expire(database: RollbackDatabase, hold_id: str) -> None:
         db.exec(update(BusyBlock).where(BusyBlock.hold_id == hold_id).values(expires_at=past))  # type: ignore[call-overload, arg-type]
 
 
-def test_a_hold_blocks_the_slot_until_converted(
-    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
-) -> None:
-    a, b = make_client(client, clinician, name="Alice"), make_client(client, clinician, name="Bea")
-    body = booking(clinic, a, local(future_day(), "10:00"))
-    hold = _hold(client, integration, body)
+@pytest.fixture
+def body(client: TestClient, clinic: Clinic, clinician: Headers) -> dict[str, Any]:
+    """Alice's booking at 10:00 on a day ahead."""
+    a = make_client(client, clinician, name="Alice")
+    return booking(clinic, a, local(future_day(), "10:00"))
+
+
+@pytest.fixture
+def hold(client: TestClient, integration: Headers, body: dict[str, Any]) -> dict[str, Any]:
+    return _hold(client, integration, body)
+
+
+def test_a_new_hold_is_active_for_five_minutes(hold: dict[str, Any]) -> None:
     assert hold["status"] == "active"
-    assert (
-        4 * 60
-        < (
-            (
-                __import__("datetime").datetime.fromisoformat(hold["expires_at"]) - utc_now()
-            ).total_seconds()
-        )
-        <= 5 * 60
-    )
+    left = datetime.fromisoformat(hold["expires_at"]) - utc_now()
+    assert 4 * 60 < left.total_seconds() <= 5 * 60
+
+
+def test_a_hold_blocks_its_slot_for_everyone_else(
+    client: TestClient,
+    clinic: Clinic,
+    hold: dict[str, Any],
+    integration: Headers,
+    clinician: Headers,
+) -> None:
+    b = make_client(client, clinician, name="Bea")
     blocked = client.post(
         "/v1/sessions", json=booking(clinic, b, local(future_day(), "10:00")), headers=integration
     )
     assert blocked.status_code == 409
     assert blocked.json()["conflicts"][0]["hold_id"] == hold["id"]
+
+
+def test_a_hold_converts_into_the_session_booked_with_it(
+    client: TestClient, body: dict[str, Any], hold: dict[str, Any], integration: Headers
+) -> None:
     converted = client.post(
         "/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration
     )
@@ -62,7 +77,14 @@ def test_a_hold_blocks_the_slot_until_converted(
     assert converted.json()["hold_id"] == hold["id"]
     after = client.get(f"/v1/holds/{hold['id']}", headers=integration).json()
     assert (after["status"], after["session_id"]) == ("converted", converted.json()["id"])
-    twice = client.post("/v1/sessions", json={**body, "hold_id": hold["id"]}, headers=integration)
+
+
+def test_a_converted_hold_cannot_be_booked_again(
+    client: TestClient, body: dict[str, Any], hold: dict[str, Any], integration: Headers
+) -> None:
+    with_hold = {**body, "hold_id": hold["id"]}
+    assert client.post("/v1/sessions", json=with_hold, headers=integration).status_code == 201
+    twice = client.post("/v1/sessions", json=with_hold, headers=integration)
     assert twice.status_code == 409
     assert twice.json()["type"] == "/problems/hold-expired"
     assert twice.json()["detail"] == "The hold has already become a session."

@@ -24,7 +24,7 @@ from needleplan.cli import app
 from tests.conftest import create_database, drop_database, server_url
 from tests.live_server import _wait_until_healthy, free_port, needleplan_command
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATABASE_COMMANDS = [
     ["seed-demo"],
     ["create-api-key", "--role", "admin", "--name", "ops"],

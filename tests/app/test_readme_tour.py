@@ -10,7 +10,7 @@ import pytest
 from tests.live_server import LiveServer, run_cli
 from tests.readme_tour import run_tour, tour_blocks
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.mark.slow

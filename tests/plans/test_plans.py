@@ -175,36 +175,71 @@ def test_cancelling_session_one_makes_session_two_the_first(
     assert course["next_window"]["earliest_date"] == (FIRST + timedelta(days=58)).isoformat()
 
 
-def test_plan_states_and_capacity(
+@pytest.fixture
+def draft(
     client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
-) -> None:
+) -> dict[str, Any]:
+    """Alice's draft plan of one session."""
     a = make_client(client, clinician, name="Alice")
-    draft = _plan(client, front_desk, clinic, a, status="draft", sessions_planned=1)
-    refused = _book(client, front_desk, clinic, a, draft["id"], FIRST)
+    return _plan(client, front_desk, clinic, a, status="draft", sessions_planned=1)
+
+
+def _start(client: TestClient, front_desk: Headers, plan: dict[str, Any]) -> Any:
+    started = client.patch(
+        f"/v1/treatment-plans/{plan['id']}",
+        json={"status": "active"},
+        headers={**front_desk, "If-Match": '"1"'},
+    )
+    assert started.status_code == 200, started.text
+    return started.json()
+
+
+def test_a_draft_plan_takes_no_bookings(
+    client: TestClient, clinic: Clinic, draft: dict[str, Any], front_desk: Headers
+) -> None:
+    refused = _book(client, front_desk, clinic, draft["client_id"], draft["id"], FIRST)
     assert refused.status_code == 409
     assert refused.json()["type"] == "/problems/plan-not-active"
     assert refused.json()["detail"] == (
         "The plan is a draft and takes no bookings until it is started (PATCH status: active)."
     )
-    started = client.patch(
-        f"/v1/treatment-plans/{draft['id']}",
-        json={"status": "active"},
-        headers={**front_desk, "If-Match": '"1"'},
-    )
-    assert started.status_code == 200, started.text
-    session = _book(client, front_desk, clinic, a, draft["id"], FIRST).json()
+
+
+def test_a_started_plan_takes_no_more_sessions_than_planned(
+    client: TestClient, clinic: Clinic, draft: dict[str, Any], front_desk: Headers
+) -> None:
+    _start(client, front_desk, draft)
+    a = draft["client_id"]
+    assert _book(client, front_desk, clinic, a, draft["id"], FIRST).status_code == 201
     full = _book(client, front_desk, clinic, a, draft["id"], FIRST + timedelta(days=30))
     assert full.status_code == 409
     assert full.json()["type"] == "/problems/plan-full"
     assert full.json()["detail"] == "The plan's only session is already booked."
+
+
+def test_an_active_plan_cannot_go_back_to_draft(
+    client: TestClient, draft: dict[str, Any], front_desk: Headers
+) -> None:
+    started = _start(client, front_desk, draft)
     back = client.patch(
         f"/v1/treatment-plans/{draft['id']}",
         json={"status": "draft"},
-        headers={**front_desk, "If-Match": f'"{started.json()["version"]}"'},
+        headers={**front_desk, "If-Match": f'"{started["version"]}"'},
     )
     assert back.status_code == 409
     assert back.json()["type"] == "/problems/plan-transition-not-allowed"
     assert back.json()["detail"] == "An active plan cannot go back to draft."
+
+
+def test_a_plan_completes_when_its_last_session_is_treated(
+    client: TestClient,
+    clinic: Clinic,
+    draft: dict[str, Any],
+    front_desk: Headers,
+    clinician: Headers,
+) -> None:
+    _start(client, front_desk, draft)
+    session = _book(client, front_desk, clinic, draft["client_id"], draft["id"], FIRST).json()
     treat(client, clinician, session)
     done = client.get(f"/v1/treatment-plans/{draft['id']}", headers=front_desk).json()
     assert done["status"] == "completed"

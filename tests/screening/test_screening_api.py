@@ -188,9 +188,9 @@ def test_histories_persist_until_a_clinician_retracts_them(
     assert _eligibility(client, clinician, client_id)["status"] == "eligible"
 
 
-def test_a_clinician_override_accepts_a_block_and_says_who(
-    client: TestClient, clinician: Headers, database: RollbackDatabase
-) -> None:
+@pytest.fixture
+def overridden(client: TestClient, clinician: Headers) -> tuple[str, dict[str, Any]]:
+    """A client screened with a blocking condition, and a clinician's override of it until ON."""
     client_id = _client(client, clinician)
     _screen(client, clinician, client_id, ON, "blood_clotting_disorder")
     body = {
@@ -202,19 +202,35 @@ def test_a_clinician_override_accepts_a_block_and_says_who(
         f"/v1/clients/{client_id}/eligibility-overrides", json=body, headers=clinician
     )
     assert created.status_code == 201, created.text
-    verdict = _eligibility(client, clinician, client_id)
-    assert verdict["status"] == "eligible_with_cautions"
-    accepted = verdict["reasons"][0]["accepted_by"]
-    assert accepted["override_id"] == created.json()["id"]
-    assert accepted["created_by_key_id"] == created.json()["created_by_key_id"] is not None
+    return client_id, created.json()
+
+
+def test_a_clinician_override_accepts_a_block_until_it_expires(
+    client: TestClient, clinician: Headers, overridden: tuple[str, dict[str, Any]]
+) -> None:
+    client_id, _ = overridden
+    assert _eligibility(client, clinician, client_id)["status"] == "eligible_with_cautions"
     assert (
         _eligibility(client, clinician, client_id, ON + timedelta(days=1))["status"]
         == "not_eligible"
     )
+
+
+def test_an_accepted_block_says_which_override_and_key_accepted_it(
+    client: TestClient, clinician: Headers, overridden: tuple[str, dict[str, Any]]
+) -> None:
+    client_id, override = overridden
+    accepted = _eligibility(client, clinician, client_id)["reasons"][0]["accepted_by"]
+    assert accepted["override_id"] == override["id"]
+    assert accepted["created_by_key_id"] == override["created_by_key_id"] is not None
+
+
+def test_an_override_is_audited(
+    overridden: tuple[str, dict[str, Any]], database: RollbackDatabase
+) -> None:
+    _, override = overridden
     with database.transaction() as db:
-        audited = db.exec(
-            select(AuditEvent).where(AuditEvent.resource_id == created.json()["id"])
-        ).all()
+        audited = db.exec(select(AuditEvent).where(AuditEvent.resource_id == override["id"])).all()
     assert [(a.action, a.resource) for a in audited] == [("create", "eligibility_override")]
 
 

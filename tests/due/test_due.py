@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,13 +36,25 @@ def _plan(
     return plan_id
 
 
-def test_due_reasons(
+@dataclass(frozen=True)
+class Plans:
+    """Four plans in one clinic, each with another reason to be on the 14-day due list or not."""
+
+    fresh: str  # no session at all: due now
+    waiting: str  # first session in 10 days: the next window opens in 38
+    soon: str  # first session fulfilled 20 days ago: the next window opens in 8
+    soon_client: str
+    booked: str  # first session booked in 2 days: the next unbooked window opens in 30
+
+
+@pytest.fixture
+def plans(
     client: TestClient,
     admin: Headers,
     front_desk: Headers,
     clinician: Headers,
     database: RollbackDatabase,
-) -> None:
+) -> Plans:
     clinic = make_clinic(client, admin)
     fresh, waiting, soon, booked = (
         make_client(client, clinician, name=n) for n in ("Fay", "Wes", "Sol", "Bo")
@@ -85,31 +99,61 @@ def test_due_reasons(
         ),
         headers=front_desk,
     )
+    return Plans(fresh_plan, waiting_plan, soon_plan, soon, booked_plan)
+
+
+def test_a_plan_without_sessions_is_due_now(
+    client: TestClient, plans: Plans, front_desk: Headers
+) -> None:
+    reasons = {(i["plan_id"], i["reason"]) for i in _due(client, front_desk)}
+    assert (plans.fresh, "next_session") in reasons
+
+
+def test_a_plan_whose_next_window_opens_within_the_horizon_is_due(
+    client: TestClient, plans: Plans, front_desk: Headers
+) -> None:
     items = _due(client, front_desk)
-    reasons = {(i["plan_id"], i["reason"]) for i in items}
-    assert (fresh_plan, "next_session") in reasons
-    assert (soon_plan, "next_session") in reasons
-    assert all(i["plan_id"] not in (waiting_plan, booked_plan) for i in items)
-    soon_item = next(i for i in items if i["plan_id"] == soon_plan)
+    assert (plans.soon, "next_session") in {(i["plan_id"], i["reason"]) for i in items}
+    soon_item = next(i for i in items if i["plan_id"] == plans.soon)
     assert soon_item["window"]["session_number"] == 2
-    assert soon_item["client_id"] == soon
-    assert [i["due_date"] for i in items] == sorted(i["due_date"] for i in items)
+    assert soon_item["client_id"] == plans.soon_client
+
+
+def test_a_plan_whose_next_window_opens_beyond_the_horizon_is_not_due_yet(
+    client: TestClient, plans: Plans, front_desk: Headers
+) -> None:
+    assert all(i["plan_id"] != plans.waiting for i in _due(client, front_desk))
     assert {(i["plan_id"]) for i in _due(client, front_desk, within=60)} >= {
-        fresh_plan,
-        soon_plan,
-        waiting_plan,
+        plans.fresh,
+        plans.soon,
+        plans.waiting,
     }
 
 
-def test_needs_reschedule_and_maintenance(
-    client: TestClient,
-    admin: Headers,
-    front_desk: Headers,
-    clinician: Headers,
-    database: RollbackDatabase,
+def test_a_plan_whose_next_session_is_booked_is_not_due(
+    client: TestClient, plans: Plans, front_desk: Headers
 ) -> None:
+    assert all(i["plan_id"] != plans.booked for i in _due(client, front_desk))
+
+
+def test_the_due_list_is_in_due_date_order(
+    client: TestClient, plans: Plans, front_desk: Headers
+) -> None:
+    items = _due(client, front_desk)
+    assert [i["due_date"] for i in items] == sorted(i["due_date"] for i in items)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    plan: str
+    second: str  # the plan's second session, now too close to the first
+
+
+@pytest.fixture
+def pushed(client: TestClient, admin: Headers, front_desk: Headers, clinician: Headers) -> Pushed:
+    """Ann's plan: sessions in 3 and 33 days, then the first is moved to day 20."""
     clinic = make_clinic(client, admin)
-    a, m = make_client(client, clinician, name="Ann"), make_client(client, clinician, name="Max")
+    a = make_client(client, clinician, name="Ann")
     plan = _plan(client, front_desk, clinic.location_id, a)
     s1 = client.post(
         "/v1/sessions",
@@ -126,10 +170,22 @@ def test_needs_reschedule_and_maintenance(
         json={"starts_at": local(future_day(20), "10:00")},
         headers={**front_desk, "If-Match": '"1"'},
     )
+    return Pushed(plan, s2["id"])
+
+
+def test_a_session_left_outside_its_window_needs_a_reschedule(
+    client: TestClient, pushed: Pushed, front_desk: Headers
+) -> None:
     flagged = [i for i in _due(client, front_desk) if i["reason"] == "needs_reschedule"]
-    assert [(i["plan_id"], i["session_ids"]) for i in flagged] == [(plan, [s2["id"]])]
+    assert [(i["plan_id"], i["session_ids"]) for i in flagged] == [(pushed.plan, [pushed.second])]
+
+
+def test_a_needs_reschedule_item_carries_the_window_to_move_into(
+    client: TestClient, pushed: Pushed, front_desk: Headers
+) -> None:
+    flagged = [i for i in _due(client, front_desk) if i["reason"] == "needs_reschedule"]
     # The item carries the window the session should move into, as the session reads it.
-    moved_away = client.get(f"/v1/sessions/{s2['id']}", headers=front_desk).json()
+    moved_away = client.get(f"/v1/sessions/{pushed.second}", headers=front_desk).json()
     window = flagged[0]["window"]
     assert window is not None
     assert {k: window[k] for k in ("earliest_date", "latest_date")} == moved_away[
@@ -138,6 +194,17 @@ def test_needs_reschedule_and_maintenance(
     assert window["session_number"] == 2
     assert window["earliest_date"] == (future_day(20) + timedelta(days=28)).isoformat()
     assert window["starts_at"].startswith(f"{window['earliest_date']}T00:00:00+0")  # Berlin
+
+
+def test_a_plan_completed_months_ago_is_due_for_maintenance(
+    client: TestClient,
+    admin: Headers,
+    front_desk: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    clinic = make_clinic(client, admin)
+    m = make_client(client, clinician, name="Max")
     done = _plan(client, front_desk, clinic.location_id, m, sessions_planned=1)
     with database.transaction() as db:
         db.exec(
@@ -147,6 +214,9 @@ def test_needs_reschedule_and_maintenance(
         )  # type: ignore[call-overload, arg-type]
     maintenance = [i for i in _due(client, front_desk) if i["reason"] == "maintenance"]
     assert [i["plan_id"] for i in maintenance] == [done]
+
+
+def test_the_due_list_needs_a_valid_key(client: TestClient) -> None:
     assert client.get("/v1/due", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 

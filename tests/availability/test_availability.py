@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,7 @@ from needleplan.kit.localtime import local_instant
 from needleplan.scheduling.intervals import Interval, subtract
 from needleplan.scheduling.minutes import MinuteLine
 from tests.conftest import Headers
-from tests.factories import BERLIN, booking, future_day, local, make_client, make_clinic
+from tests.factories import BERLIN, Clinic, booking, future_day, local, make_client, make_clinic
 
 # Days around a DST change: Berlin's spring change (2027-03-28, one hour) and Lord Howe
 # Island's autumn change (2027-04-04, half an hour, which moves a 60-minute grid's phase).
@@ -211,9 +212,17 @@ def test_every_slot_books_and_nothing_bookable_is_missing(
     assert found == bookable
 
 
-def test_availability_filters_and_limits(
-    client: TestClient, admin: Headers, integration: Headers
-) -> None:
+@dataclass(frozen=True)
+class OpenHour:
+    """Two rooms and two providers, open 09:00–10:00, and a search over that hour for lips."""
+
+    clinic: Clinic
+    day: date
+    base: dict[str, str]
+
+
+@pytest.fixture
+def open_hour(client: TestClient, admin: Headers) -> OpenHour:
     clinic = make_clinic(client, admin, rooms=2, providers=2, opens="09:00", closes="10:00")
     day = future_day(6)
     base = {
@@ -222,17 +231,40 @@ def test_availability_filters_and_limits(
         "to": local(day, "10:00"),
         "location_id": clinic.location_id,
     }
-    everything = _availability(client, integration, **base)["slots"]
+    return OpenHour(clinic, day, base)
+
+
+def test_a_search_offers_every_provider_in_the_first_free_room(
+    client: TestClient, open_hour: OpenHour, integration: Headers
+) -> None:
+    clinic, day = open_hour.clinic, open_hour.day
+    everything = _availability(client, integration, **open_hour.base)["slots"]
     assert {s["provider_id"] for s in everything} == set(clinic.provider_ids)
     assert {s["room_id"] for s in everything} == {clinic.room_ids[0]}  # first free room by name
     assert everything[0]["starts_at"] == local(day, "09:00")
     assert everything[0]["ends_at"] == local(day, "09:15")
+
+
+def test_a_search_keeps_to_the_provider_and_room_it_names(
+    client: TestClient, open_hour: OpenHour, integration: Headers
+) -> None:
+    clinic = open_hour.clinic
     one = _availability(
-        client, integration, **base, provider_id=clinic.provider_ids[1], room_id=clinic.room_ids[1]
+        client,
+        integration,
+        **open_hour.base,
+        provider_id=clinic.provider_ids[1],
+        room_id=clinic.room_ids[1],
     )
     assert {(s["provider_id"], s["room_id"]) for s in one["slots"]} == {
         (clinic.provider_ids[1], clinic.room_ids[1])
     }
+
+
+def test_areas_given_one_by_one_add_up_their_minutes(
+    client: TestClient, open_hour: OpenHour, integration: Headers
+) -> None:
+    base = open_hour.base
     repeated = client.get(
         "/v1/availability",
         params=[
@@ -240,20 +272,30 @@ def test_availability_filters_and_limits(
             ("areas", "neck"),
             ("from", base["from"]),
             ("to", base["to"]),
-            ("location_id", clinic.location_id),
+            ("location_id", open_hour.clinic.location_id),
         ],
         headers=integration,
     )
     assert repeated.status_code == 200
-    assert repeated.json()["slots"][0]["ends_at"] == local(day, "09:35")  # 15 + 17.5 -> 35
+    assert repeated.json()["slots"][0]["ends_at"] == local(open_hour.day, "09:35")  # 15 + 17.5
+
+
+def test_a_search_over_more_than_a_month_is_refused(
+    client: TestClient, open_hour: OpenHour, integration: Headers
+) -> None:
     too_long = client.get(
         "/v1/availability",
-        params={**base, "to": local(day + timedelta(days=32), "09:00")},
+        params={**open_hour.base, "to": local(open_hour.day + timedelta(days=32), "09:00")},
         headers=integration,
     )
     assert too_long.status_code == 422
+
+
+def test_an_unknown_area_is_named_in_the_refusal(
+    client: TestClient, open_hour: OpenHour, integration: Headers
+) -> None:
     unknown = client.get(
-        "/v1/availability", params={**base, "areas": "lips,elbow"}, headers=integration
+        "/v1/availability", params={**open_hour.base, "areas": "lips,elbow"}, headers=integration
     )
     assert unknown.status_code == 422
     assert "'elbow'" in unknown.json()["detail"]
