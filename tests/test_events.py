@@ -6,26 +6,40 @@ The gap-free test under concurrency (point 3) is ``test_tail_is_gap_free_under_c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import os
+import random
+import threading
+import time
+from collections import Counter
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from needleplan.events.catalogue import TYPES
 from needleplan.events.service import prune
 from needleplan.kit.time import utc_now
 from needleplan.models import AuditEvent, Event
-from tests.conftest import Headers, RollbackDatabase
+from tests.conftest import Headers, RollbackDatabase, server_url
 from tests.factories import booking, future_day, local, make_client, make_clinic
 
-try:  # the audit trail's cases: one per mutating operation (tests are moving into subfolders)
+try:  # the audit trail's cases, the load test's clinic (tests are moving into subfolders)
     from tests.app.test_audit_trail import CASES, World
+    from tests.app.test_concurrency import _bodies, _setup
 except ImportError:  # pragma: no cover
     from tests.test_audit_trail import CASES, World  # type: ignore[no-redef]
+    from tests.test_concurrency import _bodies, _setup  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from tests.live_server import LiveServer
 
 
 def _ids(database: RollbackDatabase, model: type[AuditEvent] | type[Event]) -> set[str]:
@@ -203,3 +217,117 @@ def test_purge_prunes_events_past_the_retention(
         assert prune(db, 30) == 1
         assert old.id not in set(db.exec(select(Event.id)).all())
         assert len(db.exec(select(Event)).all()) == len(rows) - 1
+
+
+# --- Point 3: gap-free under concurrency -------------------------------------------------------
+
+TAIL_SECONDS = float(os.environ.get("NEEDLEPLAN_TEST_TAIL_SECONDS", "20"))
+WRITERS = 12
+
+
+def _random_start(rng: random.Random) -> str:
+    minutes = 8 * 60 + 5 * rng.randrange(0, 120)  # 08:00-17:55 on the 5-minute grid
+    day = future_day(7 + rng.randrange(0, 40))
+    return local(day, f"{minutes // 60:02d}:{minutes % 60:02d}")
+
+
+async def _write_load(
+    server: LiveServer, clinic: dict[str, Any], until: float, seed: int
+) -> Counter[str]:
+    """Book, move and cancel sessions from ``WRITERS`` concurrent clients until ``until``."""
+    admin = server.admin_headers
+    outcomes: Counter[str] = Counter()
+    limits = httpx.Limits(max_connections=WRITERS, max_keepalive_connections=WRITERS)
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as http:
+
+        async def writer(number: int) -> None:
+            rng = random.Random(seed * 100 + number)
+            while time.monotonic() < until:
+                body = _bodies(clinic, 1, rng.randrange(1 << 30))[0]
+                body["starts_at"] = _random_start(rng)
+                booked = await http.post("/v1/sessions", json=body, headers=admin)
+                outcomes[f"book {booked.status_code}"] += 1
+                if booked.status_code != 201:
+                    continue
+                session = booked.json()
+                if rng.random() < 0.6:
+                    moved = await http.patch(
+                        f"/v1/sessions/{session['id']}",
+                        json={"starts_at": _random_start(rng)},
+                        headers={**admin, "If-Match": f'"{session["version"]}"'},
+                    )
+                    outcomes[f"move {moved.status_code}"] += 1
+                if rng.random() < 0.4:
+                    cancelled = await http.post(
+                        f"/v1/sessions/{session['id']}/cancel",
+                        json={"reason": "load"},
+                        headers=admin,
+                    )
+                    outcomes[f"cancel {cancelled.status_code}"] += 1
+
+        await asyncio.gather(*(writer(n) for n in range(WRITERS)))
+    return outcomes
+
+
+def _stored_event_ids(database_url: str) -> list[str]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [row[0] for row in connection.execute(text("SELECT id FROM events"))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_tail_is_gap_free_under_concurrency(tmp_path: Path) -> None:
+    """4 API processes on PostgreSQL (2 on SQLite) book, move and cancel for ``TAIL_SECONDS``
+    while a consumer tails the feed with its cursor: it sees every stored event exactly once."""
+    from tests.live_server import running_server
+
+    workers = 4 if server_url() else 2
+    with running_server(tmp_path, workers=workers) as server:
+        clinic = _setup(server)
+        reader = server.key_for("admin", "tail")
+        seen: list[str] = []
+        cursor: str | None = None
+        done = threading.Event()
+
+        def tail() -> None:
+            nonlocal cursor
+            with httpx.Client(base_url=server.base_url, timeout=60) as http:
+                while True:
+                    finished = done.is_set()  # read before the page: the load had ended
+                    params = {"limit": 50, **({"after": cursor} if cursor else {})}
+                    page = http.get("/v1/events", params=params, headers=reader)
+                    assert page.status_code == 200, page.text
+                    body = page.json()
+                    seen.extend(item["id"] for item in body["items"])
+                    cursor = body["next_cursor"]
+                    if not body["items"]:
+                        if finished:
+                            return
+                        time.sleep(0.05)
+
+        consumer = threading.Thread(target=tail)
+        consumer.start()
+        started = time.monotonic()
+        outcomes = asyncio.run(_write_load(server, clinic, started + TAIL_SECONDS, seed=13))
+        elapsed = time.monotonic() - started
+        # The feed shows a transaction's events once every older transaction has ended: keep
+        # tailing until the consumer has caught up with the table (or a minute has passed).
+        deadline = time.monotonic() + 60
+        stored = _stored_event_ids(server.database_url)
+        while len(set(seen)) < len(stored) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        done.set()
+        consumer.join(timeout=90)
+        assert not consumer.is_alive()
+        stored = _stored_event_ids(server.database_url)
+
+    print(f"\n{workers} workers, {elapsed:.1f} s: {dict(outcomes)}; {len(stored)} events")
+    assert elapsed >= TAIL_SECONDS
+    assert outcomes["book 201"] > 0
+    assert outcomes["move 200"] > 0
+    assert outcomes["cancel 200"] > 0
+    assert len(seen) == len(set(seen)), "an event was served twice"
+    assert set(seen) == set(stored), (len(set(stored) - set(seen)), len(set(seen) - set(stored)))
