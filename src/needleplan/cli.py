@@ -269,19 +269,27 @@ def serve(
             for error in exc.errors()
         )
         _fail(f"invalid settings: {errors}", EXIT_DATABASE_NOT_READY)
-    uvicorn.run(
-        "needleplan.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        # uvicorn's access log prints query strings, which may hold patient names.
-        access_log=False,
-        log_config=_uvicorn_log_config(log_level.value),
-        log_level=log_level.value.lower(),
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips=forwarded_allow_ips,
-        root_path=root_path,
-    )
+    # Before any worker imports prometheus_client: the workers' metrics add up in this
+    # directory (PROMETHEUS_MULTIPROC_DIR if set, emptied now; else a temporary one).
+    from needleplan.metrics import multiprocess
+
+    metrics_directory = multiprocess.prepare()
+    try:
+        uvicorn.run(
+            "needleplan.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            # uvicorn's access log prints query strings, which may hold patient names.
+            access_log=False,
+            log_config=_uvicorn_log_config(log_level.value),
+            log_level=log_level.value.lower(),
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+            root_path=root_path,
+        )
+    finally:
+        metrics_directory.cleanup()
 
 
 @app.command()

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "INFO"
+    # GET /metrics needs an admin key unless this is true (docs/operations.md#metrics).
+    metrics_public: bool = False
     # The change feed keeps events this long; `needleplan purge` deletes older ones.
     event_retention_days: int = Field(default=30, ge=1, le=3650)
 

@@ -19,6 +19,8 @@ from needleplan.kit.docs import FAVICON_URL, SWAGGER_UI_PARAMETERS, install_redo
 from needleplan.kit.http import refuse_nul_characters
 from needleplan.kit.openapi import build_openapi, operation_id
 from needleplan.kit.transaction import require_transactional
+from needleplan.metrics.exposition import install_metrics, protected_paths
+from needleplan.metrics.middleware import MetricsMiddleware
 from needleplan.migrations import head_revision
 from needleplan.ops.router import TAG as OPS_TAG
 from needleplan.ops.router import router as ops_router
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     install_problem_handlers(app)
     install_redoc(app)
+    install_metrics(app)  # GET /metrics, outside the OpenAPI document
     app.include_router(ops_router)
     app.include_router(v1)
     require_transactional(app)  # every /v1 route runs in the request's transaction
@@ -69,7 +72,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Inside authentication, so 401 still comes first; outside everything that reads a body.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AuthenticationMiddleware)
+    app.add_middleware(AuthenticationMiddleware, also_protected=protected_paths(settings))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -78,5 +81,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "Retry-After"],
         )
+    app.add_middleware(MetricsMiddleware, database=database)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -8,6 +8,7 @@ checked by dependencies.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -25,14 +26,18 @@ log = logging.getLogger(__name__)
 
 
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, also_protected: Collection[str] = ()) -> None:
         self.app = app
+        # Paths outside /v1 that need a key too (``/metrics``, unless NEEDLEPLAN_METRICS_PUBLIC).
+        self.also_protected = frozenset(also_protected)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         route_path = _route_path(scope)
         if scope["type"] != "http" or not (
-            route_path.startswith(PROTECTED_PREFIX) or route_path == "/v1"
+            route_path.startswith(PROTECTED_PREFIX)
+            or route_path == "/v1"
+            or route_path in self.also_protected
         ):
             await self.app(scope, receive, send)
             return
