@@ -168,11 +168,18 @@ class Database:
     def session(self, *, write: bool) -> Session:
         return Session(bind=self._write_engine if write else self.engine, expire_on_commit=False)
 
+    @property
+    def serialises_writes(self) -> bool:
+        """SQLite: a write transaction begins ``IMMEDIATE`` on a session of its own, after
+        ``writer_turn``; a read session cannot become one. Elsewhere every session can write."""
+        return is_sqlite(self.url)
+
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+    def transaction(self, *, write: bool = True, adopt: Session | None = None) -> Iterator[Session]:
         """One unit of work: run the pre-commit steps and commit on success, roll back on any
-        exception."""
-        with self.session(write=write) as db:
+        exception. ``adopt`` continues the transaction a session already began (the request's,
+        begun by authentication) instead of opening one; it is closed at the end all the same."""
+        with adopt if adopt is not None else self.session(write=write) as db:
             try:
                 yield db
                 commit(db)

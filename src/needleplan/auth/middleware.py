@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from needleplan.auth.service import KeyMatch, mark_used, match_secret
 from needleplan.db import Database
 from needleplan.kit.time import utc_now
+from needleplan.kit.transaction import hand_over, take_over
 from needleplan.problems import ServiceUnavailable, Unauthorized, problem_response
 
 PROTECTED_PREFIX = "/v1/"
@@ -49,22 +50,30 @@ class AuthenticationMiddleware:
             await problem_response(problem, path)(scope, receive, send)
             return
         database: Database = scope["app"].state.database
+        # The lookup begins the request's own transaction: the route adopts this session
+        # (kit/transaction.py), so a request runs one transaction on one connection. The key is
+        # read from the database on every request, so a revocation holds in every process at once.
+        db = database.session(write=False)
+        hand_over(scope, db)
         try:
-            with database.session(write=False) as db:
+            try:
                 match = match_secret(db, secret)
-        except (OperationalError, PoolTimeoutError):
-            unavailable = ServiceUnavailable(
-                "The database is unreachable; retry shortly.", headers={"Retry-After": "2"}
-            )
-            await problem_response(unavailable, path)(scope, receive, send)
-            return
-        if match is None:
-            problem = Unauthorized("The API key is unknown or revoked.")
-            await problem_response(problem, path)(scope, receive, send)
-            return
-        await _note_use(database, match)
-        scope.setdefault("state", {})["caller"] = match.caller
-        await self.app(scope, receive, send)
+            except (OperationalError, PoolTimeoutError):
+                unavailable = ServiceUnavailable(
+                    "The database is unreachable; retry shortly.", headers={"Retry-After": "2"}
+                )
+                await problem_response(unavailable, path)(scope, receive, send)
+                return
+            if match is None:
+                problem = Unauthorized("The API key is unknown or revoked.")
+                await problem_response(problem, path)(scope, receive, send)
+                return
+            await _note_use(database, match)
+            scope["state"]["caller"] = match.caller
+            await self.app(scope, receive, send)
+        finally:
+            if take_over(scope) is not None:  # not adopted by a route: 401, 404, 405, ...
+                db.close()  # ends the read transaction, returns the connection
 
 
 def _route_path(scope: Scope) -> str:

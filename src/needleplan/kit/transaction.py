@@ -19,8 +19,10 @@ import fastapi.routing
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlmodel import Session
 from starlette.responses import Response
 from starlette.routing import BaseRoute
+from starlette.types import Scope
 
 from needleplan.db import Database
 from needleplan.kit import idempotency
@@ -37,6 +39,18 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
 _READS_ONLY: set[Callable[..., Any]] = set()  # the endpoints marked by ``reads_only``
+_REQUEST_SESSION = "needleplan.request_session"
+
+
+def hand_over(scope: Scope, db: Session) -> None:
+    """Authentication began the request's transaction in ``db``: the route continues it."""
+    scope.setdefault("state", {})[_REQUEST_SESSION] = db
+
+
+def take_over(scope: Scope) -> Session | None:
+    """The session handed over for this request, once: its taker ends and closes it."""
+    db: Session | None = scope.get("state", {}).pop(_REQUEST_SESSION, None)
+    return db
 
 
 def reads_only(endpoint: EndpointT) -> EndpointT:
@@ -100,32 +114,48 @@ class TransactionalRoute(APIRoute):
             write = idempotent or (
                 request.method not in READ_METHODS and self.endpoint not in _READS_ONLY
             )
+            # The transaction authentication began (auth/middleware.py) is the request's, unless
+            # the request writes on SQLite, where a write transaction begins IMMEDIATE.
+            adopted = take_over(request.scope)
+            if adopted is not None and write and database.serialises_writes:
+                adopted.close()
+                adopted = None
             async with database.writer_turn(write=write):
                 if not idempotent:
-                    with database.transaction(write=write) as db:
+                    with database.transaction(write=write, adopt=adopted) as db:
                         request.state.db = db
                         return await endpoint_handler(request)
                 assert key is not None
                 assert caller is not None
                 assert caller.key_id is not None
                 return await _handle_idempotent(
-                    request, database, endpoint_handler, caller.key_id, key
+                    request, database, endpoint_handler, caller.key_id, key, adopted
                 )
 
         return handle
 
 
 async def _handle_idempotent(
-    request: Request, database: Database, endpoint_handler: Handler, api_key_id: str, key: str
+    request: Request,
+    database: Database,
+    endpoint_handler: Handler,
+    api_key_id: str,
+    key: str,
+    adopted: Session | None,
 ) -> Response:
-    body = await request.body()
+    try:
+        body = await request.body()
+    except BaseException:
+        if adopted is not None:
+            adopted.close()
+        raise
     claimed = idempotency.IdempotentRequest(
         api_key_id=api_key_id,
         key=idempotency.check_key(key),
         fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
     )
     try:
-        with database.transaction(write=True) as db:
+        with database.transaction(write=True, adopt=adopted) as db:
             request.state.db = db
             replay = idempotency.claim(db, claimed)
             if replay is not None:
