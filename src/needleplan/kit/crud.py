@@ -62,4 +62,11 @@ def require_reference(db: Session, model: type[RowT], key: str, *, field: str, w
             f"{field}: no {what} has id {key!r}.",
             [field_error("body", field, f"No {what} has this id.", "unknown_reference")],
         )
+    # Kept in the identity map (which holds rows weakly) until the session closes, so a later
+    # read of the row in the same request costs no statement (a booking's eligibility reads
+    # the client's birth date: screening.repository.client_records).
+    db.info.setdefault(_REFERENCED, []).append(row)
     return row
+
+
+_REFERENCED = "needleplan.referenced_rows"
