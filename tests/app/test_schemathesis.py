@@ -49,8 +49,9 @@ def _refusal_mandated_by_spec(response: Response, case: Case[Any]) -> bool:
     kind = problem.get("type")
     headers = {name.lower() for name in (case.headers or {})}
     if response.status_code == 400 and kind == "/problems/malformed-request":
-        # An opaque cursor the API did not produce: 400 (docs/api.md#lists-and-pagination).
-        return "cursor" in (case.query or {})
+        # An opaque cursor the API did not produce: 400 (docs/api.md#lists-and-pagination);
+        # the change feed names its cursor `after`.
+        return bool({"cursor", "after"} & set(case.query or {}))
     if response.status_code == 422 and kind == "/problems/validation-error":
         # Semantically invalid data is a 422 naming the fields (docs/api.md#errors): an unknown
         # id in a body, a time zone that is not IANA ... A structural pydantic error would
