@@ -5,7 +5,7 @@ from __future__ import annotations
 from needleplan.auth.roles import Role
 
 # (audited resource, audit action) -> (event type, subject kind). A mutation the audit trail
-# records and this table does not name fails loudly (tests/test_events.py walks them all).
+# records and this table does not name fails loudly (tests/events/test_feed.py walks them all).
 TYPES: dict[tuple[str, str], tuple[str, str]] = {
     ("location", "create"): ("location.created", "location"),
     ("location", "update"): ("location.updated", "location"),

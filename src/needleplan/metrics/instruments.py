@@ -61,7 +61,7 @@ DB_POOL_OVERFLOW = Gauge(
 )
 
 # The booking endpoint's problem types and their outcome label; any other 4xx is ``rejected``,
-# a 5xx ``error`` (tests/test_metrics.py checks every slug here is a problem type).
+# a 5xx ``error`` (tests/metrics/test_metrics.py checks every slug here is a problem type).
 BOOKING_OUTCOMES_BY_PROBLEM = {
     "slot-taken": "slot_taken",
     "not-eligible": "not_eligible",

@@ -28,15 +28,10 @@ from needleplan.events.catalogue import TYPES
 from needleplan.events.service import prune
 from needleplan.kit.time import utc_now
 from needleplan.models import AuditEvent, Event
+from tests.app.test_audit_trail import CASES, World
+from tests.app.test_concurrency import _bodies, _setup
 from tests.conftest import Headers, RollbackDatabase, server_url
 from tests.factories import booking, future_day, local, make_client, make_clinic
-
-try:  # the audit trail's cases, the load test's clinic (tests are moving into subfolders)
-    from tests.app.test_audit_trail import CASES, World
-    from tests.app.test_concurrency import _bodies, _setup
-except ImportError:  # pragma: no cover
-    from tests.test_audit_trail import CASES, World  # type: ignore[no-redef]
-    from tests.test_concurrency import _bodies, _setup  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from tests.live_server import LiveServer
