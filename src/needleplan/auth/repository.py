@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from needleplan.kit.pagination import keyset_page
@@ -25,13 +25,16 @@ def keys_named(db: Session, name: str) -> Sequence[ApiKey]:
     return db.exec(select(ApiKey).where(ApiKey.name == name)).all()
 
 
+# Every request runs it: built once, the digest bound per call.
+_LIVE_KEY_BY_DIGEST = select(ApiKey.id, ApiKey.role, ApiKey.last_used_at).where(
+    ApiKey.key_digest == bindparam("digest"),
+    col(ApiKey.revoked_at).is_(None),
+)
+
+
 def live_key_by_digest(db: Session, digest: str) -> Any:
     """(id, role, last_used_at) of the unrevoked key with this digest, or None."""
-    statement = select(ApiKey.id, ApiKey.role, ApiKey.last_used_at).where(
-        ApiKey.key_digest == digest,
-        col(ApiKey.revoked_at).is_(None),
-    )
-    return db.exec(statement).first()
+    return db.execute(_LIVE_KEY_BY_DIGEST, {"digest": digest}).first()
 
 
 def mark_used_unless_since(db: Session, key_id: str, now: datetime, since: datetime) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import BindParameter, bindparam, event
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, select
@@ -131,8 +131,42 @@ def _version_columns() -> list[Any]:
     ]
 
 
+# Eligibility's statements, built once; ``ids`` is bound per call.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_CATALOGUE_VERSION = core_select(*_version_columns())
+_BIRTH_DATES = core_select(col(Client.id), col(Client.date_of_birth)).where(
+    col(Client.id).in_(_IDS)
+)
+_BIRTH_DATES_AND_VERSION = core_select(
+    col(Client.id), col(Client.date_of_birth), *_version_columns()
+).where(col(Client.id).in_(_IDS))
+_SCREENINGS = core_select(
+    col(Screening.client_id),
+    col(Screening.id),
+    col(Screening.screened_on),
+    col(Screening.recorded_at),
+    col(Screening.conditions),
+).where(col(Screening.client_id).in_(_IDS))
+_RETRACTIONS = core_select(
+    col(ConditionRetraction.client_id),
+    col(ConditionRetraction.condition_code),
+    col(ConditionRetraction.created_at),
+).where(col(ConditionRetraction.client_id).in_(_IDS))
+_OVERRIDES = (
+    core_select(
+        col(EligibilityOverride.client_id),
+        col(EligibilityOverride.id),
+        col(EligibilityOverride.codes),
+        col(EligibilityOverride.expires_on),
+        col(EligibilityOverride.created_by_key_id),
+    )
+    .where(col(EligibilityOverride.client_id).in_(_IDS))
+    .order_by(col(EligibilityOverride.id))
+)
+
+
 def catalogue_version(db: Session) -> tuple[Any, ...]:
-    return tuple(db.execute(core_select(*_version_columns())).one())
+    return tuple(db.execute(_CATALOGUE_VERSION).one())
 
 
 def _catalogue(db: Session) -> dict[str, Condition]:
@@ -163,47 +197,26 @@ def client_records(db: Session, client_ids: Collection[str]) -> dict[str, Client
             records[client_id] = ClientRecord(loaded.date_of_birth)
     missing = [client_id for client_id in ids if client_id not in records]
     if missing:
-        version = [] if _version_read(db) is not None else _version_columns()
-        statement = core_select(col(Client.id), col(Client.date_of_birth), *version).where(
-            col(Client.id).in_(missing)
-        )
-        for client_id, born, *aggregates in db.execute(statement).all():
+        with_version = _version_read(db) is None
+        statement = _BIRTH_DATES_AND_VERSION if with_version else _BIRTH_DATES
+        for client_id, born, *aggregates in db.execute(statement, {"ids": missing}).all():
             records[client_id] = ClientRecord(born)
             if aggregates:
                 _remember_version(db, tuple(aggregates))
     if not records:
         return records
+    by_ids = {"ids": ids}
     for client_id, screening_id, screened_on, recorded_at, conditions in db.execute(
-        core_select(
-            col(Screening.client_id),
-            col(Screening.id),
-            col(Screening.screened_on),
-            col(Screening.recorded_at),
-            col(Screening.conditions),
-        ).where(col(Screening.client_id).in_(ids))
+        _SCREENINGS, by_ids
     ).all():
         records[client_id].screenings.append(
             ScreeningFacts(screening_id, screened_on, recorded_at, frozenset(conditions))
         )
-    for client_id, code, created_at in db.exec(
-        select(
-            col(ConditionRetraction.client_id),
-            col(ConditionRetraction.condition_code),
-            col(ConditionRetraction.created_at),
-        ).where(col(ConditionRetraction.client_id).in_(ids))
-    ).all():
+    for client_id, code, created_at in db.execute(_RETRACTIONS, by_ids).all():
         records[client_id].retractions.append(Retraction(code, created_at))
     by_client: dict[str, list[Override]] = defaultdict(list)
     for client_id, override_id, codes, expires_on, created_by in db.execute(
-        core_select(
-            col(EligibilityOverride.client_id),
-            col(EligibilityOverride.id),
-            col(EligibilityOverride.codes),
-            col(EligibilityOverride.expires_on),
-            col(EligibilityOverride.created_by_key_id),
-        )
-        .where(col(EligibilityOverride.client_id).in_(ids))
-        .order_by(col(EligibilityOverride.id))
+        _OVERRIDES, by_ids
     ).all():
         by_client[client_id].append(Override(override_id, frozenset(codes), expires_on, created_by))
     for client_id, overrides in by_client.items():
