@@ -2,7 +2,7 @@
 transaction, the condition catalogue is read once per change, a booking reads its client once.
 
 (The cross-process side, a change in one server process seen by another at once, is
-tests/test_cross_process.py.)
+tests/app/test_cross_process.py.)
 """
 
 from __future__ import annotations
