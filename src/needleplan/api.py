@@ -27,6 +27,7 @@ from needleplan.screening.router import conditions_router as screening_condition
 from needleplan.sessions.router import router as sessions_router
 from needleplan.sessions.router import schedules_router
 from needleplan.treatment_areas.router import router as treatment_areas_router
+from needleplan.webhooks.router import router as webhooks_router
 
 # Each tag's section heading in the docs, in this order (kit.openapi keeps the tags in use).
 V1_TAGS: list[dict[str, str]] = [
@@ -86,6 +87,11 @@ V1_TAGS: list[dict[str, str]] = [
         "description": "The change feed: every change as an event, oldest first, read with a "
         "cursor.",
     },
+    {
+        "name": "webhooks",
+        "description": "Webhook endpoints (admins only): events POSTed as they happen, signed "
+        "per Standard Webhooks 1.0 and retried until delivered.",
+    },
 ]
 
 v1 = v1_router(
@@ -111,5 +117,6 @@ for domain_router in (
     schedules_router,
     api_keys_router,
     events_router,
+    webhooks_router,
 ):
     v1.include_router(domain_router)

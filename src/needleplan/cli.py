@@ -11,6 +11,8 @@ import copy
 import json
 import os
 import re
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -251,8 +253,17 @@ def serve(
             help="Log level of the server and the access log.",
         ),
     ] = LogLevel.INFO,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Also run a webhook delivery worker in this process (--no-worker: run "
+            "`needleplan worker` separately, or deliver no webhooks)."
+        ),
+    ] = True,
 ) -> None:
-    """Serve the API with uvicorn (uvloop + httptools). Refuses a database that is not migrated."""
+    """Serve the API with uvicorn (uvloop + httptools). Refuses a database that is not migrated.
+
+    By default a webhook delivery worker runs alongside, in this process."""
     import uvicorn
 
     with _open(database_url):
@@ -274,6 +285,7 @@ def serve(
     from needleplan.metrics import multiprocess
 
     metrics_directory = multiprocess.prepare()
+    stop_worker = _start_worker(database_url) if worker else None
     try:
         uvicorn.run(
             "needleplan.asgi:app",
@@ -289,7 +301,46 @@ def serve(
             root_path=root_path,
         )
     finally:
+        if stop_worker is not None:
+            stop_worker.set()
         metrics_directory.cleanup()
+
+
+def _start_worker(database_url: str, lanes: int = 4) -> threading.Event:
+    """Webhook delivery lanes in threads of this process; set the event to stop them."""
+    from needleplan.webhooks import worker
+
+    stop = threading.Event()
+    worker.start(Database(database_url), get_settings(), stop, lanes)
+    return stop
+
+
+@app.command("worker")
+def run_worker(
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lanes: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Deliveries in flight at once (a slow endpoint holds one)."
+        ),
+    ] = 4,
+) -> None:
+    """Deliver webhooks until interrupted (SIGINT or SIGTERM).
+
+    Any number of workers may run on PostgreSQL (each claims with FOR UPDATE SKIP LOCKED); on
+    SQLite run one. A worker killed mid-delivery loses nothing: the delivery is claimed again
+    once its lease ends and sent with the same webhook-id.
+    """
+    with _open(database_url):
+        pass
+    stop = _start_worker(database_url, lanes)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    typer.echo(f"delivering webhooks with {lanes} lanes")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command()

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     # The change feed keeps events this long; `needleplan purge` deletes older ones.
     event_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Webhooks (docs/operations.md#webhooks): http and private addresses only when this is true.
+    webhook_allow_private: bool = False
+    # Seconds before each attempt of a delivery (the first is immediate); then it has failed.
+    webhook_retry_schedule: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    )
+    # An endpoint whose every delivery failed for this long is disabled.
+    webhook_disable_after_hours: float = Field(default=120, gt=0, le=24 * 365)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -53,6 +61,20 @@ class Settings(BaseSettings):
         # A comma-separated list reads better in an environment variable than JSON.
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_not_empty(cls, value: list[int]) -> list[int]:
+        if not value or any(seconds < 0 for seconds in value):
+            raise ValueError("the retry schedule is one or more non-negative numbers of seconds")
         return value
 
     @field_validator("slot_grid_minutes")

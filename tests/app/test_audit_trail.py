@@ -61,6 +61,18 @@ class World:
         return {**self.admin, "If-Match": f'"{version}"'}
 
 
+# A literal public address: the SSRF guard passes it without resolving a name.
+_HOOK = {"url": "https://93.184.215.14/hook", "event_types": ["*"], "role": "admin"}
+
+
+def _delivery(world: World) -> tuple[str, str]:
+    """An endpoint and one of its deliveries (of its own creation's event)."""
+    hook = world.created("/v1/webhook-endpoints", _HOOK)
+    page = world.client.get(f"/v1/webhook-endpoints/{hook['id']}/deliveries", headers=world.admin)
+    assert page.status_code == 200, page.text
+    return hook["id"], page.json()["items"][0]["id"]
+
+
 @dataclass(frozen=True)
 class Case:
     """``setup`` builds what the operation needs (its own audit records are not counted);
@@ -390,6 +402,42 @@ CASES: dict[str, Case] = {
         lambda w: w.created("/v1/api-keys", {"name": "desk", "role": "front_desk"}),
         lambda w, key: w.client.delete(f"/v1/api-keys/{key['id']}", headers=w.admin),
         "api_key",
+    ),
+    "createWebhookEndpoint": Case(
+        _nothing,
+        lambda w, _: w.client.post("/v1/webhook-endpoints", json=_HOOK, headers=w.admin),
+        "webhook_endpoint",
+    ),
+    "updateWebhookEndpoint": Case(
+        lambda w: w.created("/v1/webhook-endpoints", _HOOK),
+        lambda w, hook: w.client.patch(
+            f"/v1/webhook-endpoints/{hook['id']}", json={"enabled": False}, headers=w.match()
+        ),
+        "webhook_endpoint",
+    ),
+    "deleteWebhookEndpoint": Case(
+        lambda w: w.created("/v1/webhook-endpoints", _HOOK),
+        lambda w, hook: w.client.delete(f"/v1/webhook-endpoints/{hook['id']}", headers=w.admin),
+        "webhook_endpoint",
+    ),
+    "rotateWebhookSecret": Case(
+        lambda w: w.created("/v1/webhook-endpoints", _HOOK),
+        lambda w, hook: w.client.post(
+            f"/v1/webhook-endpoints/{hook['id']}/rotate-secret", headers=w.admin
+        ),
+        "webhook_endpoint",
+    ),
+    "testWebhookEndpoint": Case(
+        lambda w: w.created("/v1/webhook-endpoints", _HOOK),
+        lambda w, hook: w.client.post(f"/v1/webhook-endpoints/{hook['id']}/test", headers=w.admin),
+        "webhook_endpoint",
+    ),
+    "retryWebhookDelivery": Case(
+        lambda w: _delivery(w),
+        lambda w, ids: w.client.post(
+            f"/v1/webhook-endpoints/{ids[0]}/deliveries/{ids[1]}/retry", headers=w.admin
+        ),
+        "webhook_delivery",
     ),
 }
 

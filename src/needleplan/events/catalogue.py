@@ -41,6 +41,14 @@ TYPES: dict[tuple[str, str], tuple[str, str]] = {
     ("hold", "release"): ("hold.released", "hold"),
     ("api_key", "create"): ("api_key.created", "api_key"),
     ("api_key", "revoke"): ("api_key.revoked", "api_key"),
+    ("webhook_endpoint", "create"): ("webhook_endpoint.created", "webhook_endpoint"),
+    ("webhook_endpoint", "update"): ("webhook_endpoint.updated", "webhook_endpoint"),
+    ("webhook_endpoint", "delete"): ("webhook_endpoint.deleted", "webhook_endpoint"),
+    ("webhook_endpoint", "rotate_secret"): ("webhook_endpoint.secret_rotated", "webhook_endpoint"),
+    ("webhook_endpoint", "disable"): ("webhook_endpoint.disabled", "webhook_endpoint"),
+    # Sent to that one endpoint only (webhooks/fanout.py).
+    ("webhook_endpoint", "test"): ("webhook.test", "webhook_endpoint"),
+    ("webhook_delivery", "retry"): ("webhook_delivery.retried", "webhook_delivery"),
 }
 
 # Changes that follow from another mutation (a cascade), emitted by the use case that makes them.
@@ -58,6 +66,8 @@ _READERS: dict[str, Role] = {
     "eligibility_override": Role.front_desk,
     "condition_retraction": Role.front_desk,
     "api_key": Role.admin,
+    "webhook_endpoint": Role.admin,
+    "webhook_delivery": Role.admin,
 }
 
 

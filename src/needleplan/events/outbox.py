@@ -21,6 +21,7 @@ from needleplan.events import catalogue, position
 from needleplan.kit.ids import new_id
 from needleplan.kit.time import utc_now
 from needleplan.models import Event
+from needleplan.webhooks import fanout
 
 # Renders a subject for a role: the GET answer, or None once the subject is gone (a deletion).
 Renderer = Callable[[Session, str, Role], BaseModel | None]
@@ -66,9 +67,10 @@ def _payload(db: Session, kind: str, subject_id: str, role: Role) -> dict[str, A
 def _write(db: Session, items: list[Any]) -> None:
     db.flush()
     xid = position.stamp(db)
+    written: list[Event] = []
     for event_type, kind, subject_id, occurred_at in items:
         shown = catalogue.reader_of(kind) is Role.integration
-        db.add(
+        written.append(
             Event(
                 id=new_id(),
                 xid=xid,
@@ -80,4 +82,7 @@ def _write(db: Session, items: list[Any]) -> None:
                 data_private=_payload(db, kind, subject_id, Role.integration) if shown else None,
             )
         )
+    db.add_all(written)
+    # Each event's webhook deliveries, in the same transaction (at least once, never lost).
+    fanout.deliveries_for(db, written)
     db.flush()

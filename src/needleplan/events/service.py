@@ -60,6 +60,11 @@ def parse_types(types: str | None) -> tuple[list[str], list[str]]:
     return exact, prefixes
 
 
+def read_as(event: Event, role: Role) -> EventRead:
+    """An event as the feed shows it to a key of ``role`` (webhook payloads too)."""
+    return _read(event, role)
+
+
 def _read(event: Event, role: Role) -> EventRead:
     data = event.data if role is not Role.integration else event.data_private
     assert data is not None  # hidden kinds never reach an integration key

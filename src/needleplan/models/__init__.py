@@ -20,6 +20,8 @@ from needleplan.models.session_move import SessionMove
 from needleplan.models.treatment_area import TreatmentArea
 from needleplan.models.treatment_plan import TreatmentPlan
 from needleplan.models.treatment_session import TreatmentSession
+from needleplan.models.webhook_delivery import WebhookDelivery
+from needleplan.models.webhook_endpoint import WebhookEndpoint
 from needleplan.models.working_interval import WorkingInterval
 
 __all__ = [
@@ -43,5 +45,7 @@ __all__ = [
     "TreatmentPlan",
     "TreatmentSession",
     "TreatmentArea",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkingInterval",
 ]

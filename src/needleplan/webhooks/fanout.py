@@ -1,0 +1,43 @@
+"""A delivery per (event, matching enabled endpoint), written with the event by its commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from needleplan.auth.roles import Role
+from needleplan.events import catalogue
+from needleplan.models import Event, WebhookDelivery, WebhookEndpoint
+from needleplan.webhooks import repository
+
+TEST = "webhook.test"
+
+
+def wants(endpoint: WebhookEndpoint, event: Event) -> bool:
+    """Whether ``event`` goes to ``endpoint``: its types match and its role may see the event
+    (as on the change feed); a test event goes to its own endpoint only."""
+    if event.type == TEST:
+        return event.subject_id == endpoint.id
+    if event.subject_kind in catalogue.hidden_kinds(Role(endpoint.role)):
+        return False
+    kind = event.type.split(".")[0]
+    types = endpoint.types()
+    return "*" in types or event.type in types or f"{kind}.*" in types
+
+
+def deliveries_for(db: Session, events: Sequence[Event]) -> None:
+    if not events:
+        return
+    endpoints = repository.enabled_endpoints(db)
+    for event in events:
+        for endpoint in endpoints:
+            if wants(endpoint, event):
+                db.add(
+                    WebhookDelivery(
+                        endpoint_id=endpoint.id,
+                        event_id=event.id,
+                        event_type=event.type,
+                        next_attempt_at=event.occurred_at,
+                    )
+                )

@@ -1,0 +1,63 @@
+"""The statements that read webhook endpoints and deliveries (the worker's claim: claim.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, func, select
+
+from needleplan.kit.pagination import keyset_page
+from needleplan.models import Event, WebhookDelivery, WebhookEndpoint
+
+
+def enabled_endpoints(db: Session) -> Sequence[WebhookEndpoint]:
+    return db.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.enabled).is_(True))).all()
+
+
+def page_of_endpoints(
+    db: Session, *, limit: int, cursor: str | None
+) -> tuple[list[WebhookEndpoint], str | None]:
+    return keyset_page(db, select(WebhookEndpoint), WebhookEndpoint.id, limit=limit, cursor=cursor)
+
+
+def page_of_deliveries(
+    db: Session, endpoint_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[WebhookDelivery], str | None]:
+    statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+    return keyset_page(db, statement, WebhookDelivery.id, limit=limit, cursor=cursor)
+
+
+def delete_deliveries_of(db: Session, endpoint_id: str) -> None:
+    db.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
+
+
+def event_by_id(db: Session, event_id: str) -> Event | None:
+    return db.exec(select(Event).where(Event.id == event_id)).first()
+
+
+def last_success(db: Session, endpoint_id: str) -> datetime | None:
+    """When a delivery to the endpoint last succeeded (None: never)."""
+    return db.exec(
+        select(func.max(WebhookDelivery.updated_at)).where(
+            WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == "succeeded"
+        )
+    ).one()
+
+
+def first_failure_since(db: Session, endpoint_id: str, since: datetime | None) -> datetime | None:
+    """The creation of the oldest delivery tried without success since ``since``."""
+    statement = select(func.min(WebhookDelivery.created_at)).where(
+        WebhookDelivery.endpoint_id == endpoint_id,
+        WebhookDelivery.state != "succeeded",
+        col(WebhookDelivery.attempts) > 0,
+    )
+    if since is not None:
+        statement = statement.where(col(WebhookDelivery.created_at) > since)
+    return db.exec(statement).one()
+
+
+def oldest_pending(db: Session) -> datetime | None:
+    return db.exec(
+        select(func.min(WebhookDelivery.created_at)).where(WebhookDelivery.state == "pending")
+    ).one()
