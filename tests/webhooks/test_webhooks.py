@@ -282,3 +282,33 @@ def test_the_ssrf_guard_runs_again_at_delivery(
     [delivery] = _deliveries(client, admin, hook)
     assert delivery["state"] == "pending"
     assert "https" in delivery["last_error"]
+
+
+def test_an_endpoint_failing_for_too_long_is_disabled_and_says_why(
+    client: TestClient,
+    admin: Headers,
+    database: RollbackDatabase,
+    settings: Settings,
+    http: httpx.Client,
+) -> None:
+    hasty = settings.model_copy(update={"webhook_disable_after_hours": 0.5 / 3600})
+    with receiver([500] * 3) as hooks:
+        hook = _register(client, admin, hooks.url, ["location.created"])
+        _location(client, admin)
+        deadline = time.monotonic() + 10
+        while len(hooks.received) < 2 and time.monotonic() < deadline:
+            _drain(database, hasty, http)
+            time.sleep(0.1)
+    assert len(hooks.received) == 2
+    endpoint = client.get(f"/v1/webhook-endpoints/{hook['id']}", headers=admin).json()
+    assert endpoint["enabled"] is False
+    assert "Every delivery failed" in endpoint["disabled_reason"]
+    feed = client.get("/v1/events", params={"types": "webhook_endpoint.*"}, headers=admin).json()
+    assert feed["items"][-1]["type"] == "webhook_endpoint.disabled"
+    reenabled = client.patch(
+        f"/v1/webhook-endpoints/{hook['id']}",
+        json={"enabled": True},
+        headers={**admin, "If-Match": f'"{endpoint["version"]}"'},
+    )
+    assert reenabled.status_code == 200, reenabled.text
+    assert reenabled.json()["disabled_reason"] is None

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from sqlmodel import select
 from standardwebhooks.webhooks import Webhook
 
 from needleplan.auth.service import CLI_CALLER
+from needleplan.config import Settings
 from needleplan.db import Database
 from needleplan.locations import service as locations
 from needleplan.locations.schemas import LocationCreate
 from needleplan.migrations import migrate
 from needleplan.models import Event, WebhookDelivery
-from needleplan.webhooks import service
+from needleplan.webhooks import service, worker
 from needleplan.webhooks.schemas import WebhookEndpointCreate
 from tests.conftest import create_database, drop_database
 from tests.webhooks.receiver import receiver
@@ -81,5 +83,40 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
         for got in hooks.received:
             assert Webhook(secret).verify(got.body, got.headers)["id"] == got.headers["webhook-id"]
     finally:
+        database.dispose()
+        drop_database(url)
+
+
+@pytest.mark.slow
+def test_a_slow_endpoint_does_not_stall_the_others(tmp_path: Path) -> None:
+    """Lanes claim and send independently: deliveries to a fast endpoint keep arriving while
+    a slow one holds a lane."""
+    url = create_database(str(tmp_path))
+    database = Database(url)
+    stop = threading.Event()
+    try:
+        migrate(database)
+        with receiver() as slow, receiver() as fast:
+            slow.delay = 5.0
+            with database.transaction() as db:
+                for hooks in (slow, fast):
+                    body = WebhookEndpointCreate(url=hooks.url, event_types=["location.created"])
+                    service.create_endpoint(db, CLI_CALLER, body, allow_private=True)
+                for n in range(4):
+                    locations.create_location(
+                        db, CLI_CALLER, LocationCreate(name=f"L{n}", time_zone="Europe/Berlin")
+                    )
+            settings = Settings(database_url=url, webhook_allow_private=True)
+            started = time.monotonic()
+            worker.start(database, settings, stop, lanes=3)
+            while len(fast.received) < 4 and time.monotonic() - started < 20:
+                time.sleep(0.05)
+            elapsed = time.monotonic() - started
+            stop.set()
+        assert len(fast.received) == 4
+        assert elapsed < 5.0, elapsed
+    finally:
+        stop.set()
+        time.sleep(0.5)
         database.dispose()
         drop_database(url)

@@ -12,6 +12,7 @@ A per-clinic claim would replace ``claim`` here without touching the worker.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -40,11 +41,16 @@ def any_due(db: Session, now: datetime) -> bool:
     return db.exec(_due(now).limit(1)).first() is not None
 
 
-def claim(db: Session, now: datetime, limit: int) -> list[WebhookDelivery]:
-    statement = (
-        _due(now)
-        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-        .limit(limit)
+def claim(
+    db: Session, now: datetime, limit: int, *, busy: Collection[str] = ()
+) -> list[WebhookDelivery]:
+    """Up to ``limit`` due deliveries, none to the ``busy`` endpoints (those this worker is
+    sending to already: one slow endpoint then holds one lane, not all of them)."""
+    due = _due(now)
+    if busy:
+        due = due.where(col(WebhookDelivery.endpoint_id).not_in(list(busy)))
+    statement = due.order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(
+        limit
     )
     if db.get_bind().dialect.name != "sqlite":
         statement = statement.with_for_update(skip_locked=True, of=WebhookDelivery)

@@ -136,19 +136,57 @@ def _record(database: Database, settings: Settings, delivery_id: str, outcome: O
         return result
 
 
+class Busy:
+    """The endpoints a worker's lanes are sending to, so that no two lanes wait on one."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.endpoints: dict[str, int] = {}
+
+    def add(self, endpoint_ids: list[str]) -> None:
+        for endpoint_id in endpoint_ids:
+            self.endpoints[endpoint_id] = self.endpoints.get(endpoint_id, 0) + 1
+
+    def remove(self, endpoint_ids: list[str]) -> None:
+        with self.lock:
+            for endpoint_id in endpoint_ids:
+                left = self.endpoints.pop(endpoint_id, 1) - 1
+                if left:
+                    self.endpoints[endpoint_id] = left
+
+
 def run_once(
-    database: Database, settings: Settings, client: httpx.Client, *, limit: int = 10
+    database: Database,
+    settings: Settings,
+    client: httpx.Client,
+    *,
+    limit: int = 10,
+    busy: Busy | None = None,
 ) -> int:
     """Claim up to ``limit`` due deliveries, send them concurrently, record each outcome; the
     number claimed. Database work stays on the calling thread."""
-    with database.transaction(write=False) as db:
-        oldest = repository.oldest_pending(db)
-        due = claim.any_due(db, utc_now())
-    set_webhook_oldest_pending((utc_now() - oldest).total_seconds() if oldest else 0.0)
-    if not due:
-        return 0
-    with database.transaction() as db:
-        claimed = [row.id for row in claim.claim(db, utc_now(), limit)]
+    busy = busy or Busy()
+    with busy.lock:
+        with database.transaction(write=False) as db:
+            oldest = repository.oldest_pending(db)
+            due = claim.any_due(db, utc_now())
+        set_webhook_oldest_pending((utc_now() - oldest).total_seconds() if oldest else 0.0)
+        if not due:
+            return 0
+        with database.transaction() as db:
+            rows = claim.claim(db, utc_now(), limit, busy=list(busy.endpoints))
+            claimed = [row.id for row in rows]
+            endpoints = [row.endpoint_id for row in rows]
+        busy.add(endpoints)
+    try:
+        return _deliver(database, settings, client, claimed)
+    finally:
+        busy.remove(endpoints)
+
+
+def _deliver(
+    database: Database, settings: Settings, client: httpx.Client, claimed: list[str]
+) -> int:
     if not claimed:
         return 0
     requests: list[Request] = []
@@ -177,12 +215,16 @@ def run_once(
 
 
 def run_lane(
-    database: Database, settings: Settings, client: httpx.Client, stop: threading.Event
+    database: Database,
+    settings: Settings,
+    client: httpx.Client,
+    stop: threading.Event,
+    busy: Busy,
 ) -> None:
     """One lane: claim one delivery at a time until ``stop`` is set."""
     while not stop.is_set():
         try:
-            if run_once(database, settings, client, limit=1) == 0:
+            if run_once(database, settings, client, limit=1, busy=busy) == 0:
                 stop.wait(0.25)
         except Exception:  # the database may be down: keep trying
             log.exception("webhook delivery failed")
@@ -194,10 +236,11 @@ def start(
 ) -> list[threading.Thread]:
     """Start ``lanes`` delivery threads sharing one bounded HTTP client."""
     client = make_client(lanes)
+    busy = Busy()
     threads = [
         threading.Thread(
             target=run_lane,
-            args=(database, settings, client, stop),
+            args=(database, settings, client, stop, busy),
             name=f"webhooks-{n}",
             daemon=True,
         )
