@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
 from zoneinfo import ZoneInfo
 
+from clinic import seed_clinic
 from databases import ScratchDatabase
 from sqlalchemy import insert, text
 
@@ -38,14 +39,8 @@ from needleplan.kit.localtime import local_instant
 from needleplan.migrations import migrate
 from needleplan.models import (
     BusyBlock,
-    Client,
-    Location,
-    Provider,
-    Room,
-    Screening,
     TreatmentPlan,
     TreatmentSession,
-    WorkingInterval,
 )
 from needleplan.plans.proposals import propose_course
 from needleplan.sessions import busy_days
@@ -57,41 +52,22 @@ CADENCE = 40  # minutes between starts; each session is lips + neck, light: 30 m
 
 def _seed(database: Database, first_day: date) -> dict[str, object]:
     now = datetime.now(UTC)
-    location = Location(id=new_id(), name="Busy", time_zone=ZONE.key)
-    providers = [
-        Provider(id=new_id(), name=f"P{i:02d}", profession="nurse") for i in range(PROVIDERS)
-    ]
-    rooms = [Room(id=new_id(), location_id=location.id, name=f"Room {i:02d}") for i in range(ROOMS)]
-    clients = [
-        Client(
-            id=new_id(),
-            first_name=f"C{i}",
-            last_name="Bench",
-            date_of_birth=date(1990, 1, 1),
-            email=f"c{i}@example.org",
-        )
-        for i in range(CLIENTS)
-    ]
-    with database.transaction() as db:
-        db.add(location)
-        db.add_all(providers)
-        db.add_all(rooms)
-        db.add_all(clients)
-        db.flush()
-        db.add_all(
-            WorkingInterval(
-                provider_id=p.id,
-                location_id=location.id,
-                weekday=d,
-                start_time=wall(8),
-                end_time=wall(20),
-            )
-            for p in providers
-            for d in range(1, 8)
-        )
-        db.add_all(
-            Screening(client_id=c.id, screened_on=now.date(), conditions=[]) for c in clients
-        )
+    clinic = seed_clinic(
+        database,
+        name="Busy",
+        zone=ZONE.key,
+        providers=PROVIDERS,
+        rooms=ROOMS,
+        clients=CLIENTS,
+        opens=wall(8),
+        closes=wall(20),
+    )
+    location, providers, rooms, clients = (
+        clinic.location,
+        clinic.providers,
+        clinic.rooms,
+        clinic.clients,
+    )
     sessions, blocks = [], []
     for day_index in range(DAYS):
         day = first_day + timedelta(days=day_index)

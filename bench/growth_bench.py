@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
 from typing import Any
 
+from clinic import seed_clinic
 from databases import ScratchDatabase
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -46,7 +47,6 @@ from needleplan.db import Database
 from needleplan.kit.ids import new_id
 from needleplan.main import create_app
 from needleplan.migrations import migrate
-from needleplan.models import Client, Location, Provider, Room, Screening, WorkingInterval
 
 ZONE = "Europe/Berlin"
 PROVIDERS, ROOMS = 20, 24
@@ -115,46 +115,22 @@ class Writer:
 
 def _setup(database: Database, clients: int) -> dict[str, Any]:
     """Location, providers with weekly plans, rooms, screened clients (ORM, small)."""
-    now = datetime.now(UTC)
-    location = Location(id=new_id(), name="Growth", time_zone=ZONE)
-    providers = [
-        Provider(id=new_id(), name=f"P{i:02d}", profession="nurse") for i in range(PROVIDERS)
-    ]
-    rooms = [Room(id=new_id(), location_id=location.id, name=f"Room {i:02d}") for i in range(ROOMS)]
-    people = [
-        Client(
-            id=new_id(),
-            first_name=f"C{i}",
-            last_name="Growth",
-            date_of_birth=date(1990, 1, 1),
-            email=f"c{i}@example.org",
-        )
-        for i in range(clients)
-    ]
-    with database.transaction() as db:
-        db.add(location)
-        db.add_all(providers)
-        db.add_all(rooms)
-        db.flush()
-        db.add_all(
-            WorkingInterval(
-                provider_id=p.id,
-                location_id=location.id,
-                weekday=d,
-                start_time=wall(7),
-                end_time=wall(21),
-            )
-            for p in providers
-            for d in range(1, 8)
-        )
-    for start in range(0, clients, CHUNK):
-        with database.transaction() as db:
-            db.add_all(people[start : start + CHUNK])
-            db.flush()
-            db.add_all(
-                Screening(client_id=c.id, screened_on=now.date(), conditions=[])
-                for c in people[start : start + CHUNK]
-            )
+    clinic = seed_clinic(
+        database,
+        name="Growth",
+        zone=ZONE,
+        providers=PROVIDERS,
+        rooms=ROOMS,
+        clients=clients,
+        opens=wall(7),
+        closes=wall(21),
+    )
+    location, providers, rooms, people = (
+        clinic.location,
+        clinic.providers,
+        clinic.rooms,
+        clinic.clients,
+    )
     with database.transaction() as db:
         _, key = create_api_key(db, name="growth bench", role=Role.admin)
     return {
