@@ -2,9 +2,10 @@
 
 ``emit`` queues (type, subject); ``db.commit`` runs ``_write`` as the transaction's last step, so
 an event exists exactly when its change does. Its ``data`` is the subject as its ``GET`` returns
-it at that moment, rendered by the renderer its package registers (``renders``): once for the
-richest role and once for an ``integration`` key, so a reader later gets the state at the time
-of the event, filtered for its role, without rendering anything.
+it at that moment, rendered by the renderer its package registers (``renders``) for the
+richest role, and for an ``integration`` key (derived from the richest render when the package
+says how), so a reader later gets the state at the time of the event, filtered for its role,
+without rendering anything.
 """
 
 from __future__ import annotations
@@ -25,13 +26,23 @@ from needleplan.webhooks import fanout
 
 # Renders a subject for a role: the GET answer, or None once the subject is gone (a deletion).
 Renderer = Callable[[Session, str, Role], BaseModel | None]
+# The integration key's view derived from the richest role's render (drops what it may not see).
+Narrower = Callable[[BaseModel], BaseModel]
 
 _RENDERERS: dict[str, Renderer] = {}
+_NARROWERS: dict[str, Narrower] = {}
 
 
-def renders(kind: str, renderer: Renderer) -> None:
-    """Register how a subject kind reads (each package registers its own, next to its use cases)."""
+def renders(kind: str, renderer: Renderer, *, narrowed: Narrower | None = None) -> None:
+    """Register how a subject kind reads (each package registers its own, next to its use cases).
+
+    ``narrowed``: how the integration view follows from the richest one, so the subject is read
+    and rendered once per event; without it, the renderer runs again for the integration role."""
     _RENDERERS[kind] = renderer
+    if narrowed is None:
+        _NARROWERS.pop(kind, None)
+    else:
+        _NARROWERS[kind] = narrowed
 
 
 def renders_row(kind: str, model: type[SQLModel], read: type[BaseModel]) -> None:
@@ -41,7 +52,11 @@ def renders_row(kind: str, model: type[SQLModel], read: type[BaseModel]) -> None
         row = db.get(model, subject_id)
         return None if row is None else read.model_validate(row)
 
-    renders(kind, render)
+    renders(kind, render, narrowed=_same)
+
+
+def _same(read: BaseModel) -> BaseModel:
+    return read
 
 
 def emit(db: Session, event_type: str, kind: str, subject_id: str) -> None:
@@ -56,12 +71,30 @@ def emit_audited(db: Session, resource: str, action: str, resource_id: str) -> N
     emit(db, event_type, kind, resource_id)
 
 
-def _payload(db: Session, kind: str, subject_id: str, role: Role) -> dict[str, Any]:
-    rendered = _RENDERERS[kind](db, subject_id, role)
+def _dumped(subject_id: str, rendered: BaseModel | None) -> dict[str, Any]:
     if rendered is None:
         return {"id": subject_id}
     data: dict[str, Any] = rendered.model_dump(mode="json", by_alias=True)
     return data
+
+
+def _payloads(
+    db: Session, kind: str, subject_id: str, shown: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(the richest role's payload, the integration key's or None when it may not see it): the
+    subject rendered once when its package says how the integration view follows from it."""
+    render = _RENDERERS[kind]
+    rich = render(db, subject_id, Role.admin)
+    data = _dumped(subject_id, rich)
+    if not shown:
+        return data, None
+    narrow = _NARROWERS.get(kind)
+    if narrow is None:
+        return data, _dumped(subject_id, render(db, subject_id, Role.integration))
+    if rich is None:
+        return data, {"id": subject_id}
+    narrowed = narrow(rich)
+    return data, data if narrowed is rich else _dumped(subject_id, narrowed)
 
 
 def _write(db: Session, items: list[Any]) -> None:
@@ -70,6 +103,7 @@ def _write(db: Session, items: list[Any]) -> None:
     written: list[Event] = []
     for event_type, kind, subject_id, occurred_at in items:
         shown = catalogue.reader_of(kind) is Role.integration
+        data, data_private = _payloads(db, kind, subject_id, shown)
         written.append(
             Event(
                 id=new_id(),
@@ -78,8 +112,8 @@ def _write(db: Session, items: list[Any]) -> None:
                 subject_kind=kind,
                 subject_id=subject_id,
                 occurred_at=occurred_at,
-                data=_payload(db, kind, subject_id, Role.admin),
-                data_private=_payload(db, kind, subject_id, Role.integration) if shown else None,
+                data=data,
+                data_private=data_private,
             )
         )
     db.add_all(written)

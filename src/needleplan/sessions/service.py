@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from needleplan.audit.service import record
@@ -31,9 +32,15 @@ from needleplan.models import (
 )
 from needleplan.problems import Forbidden, ValidationFailed, field_error
 from needleplan.providers.repository import first_working_location
-from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
+from needleplan.screening.eligibility import (
+    NO_SCREENING,
+    SCREENING_EXPIRED,
+    ReasonKind,
+    Rules,
+    Verdict,
+)
 from needleplan.screening.problems import NotEligible
-from needleplan.screening.service import verdicts
+from needleplan.screening.service import rules_from, verdicts
 from needleplan.sessions import booking, repository
 from needleplan.sessions.booking import BookingRequest
 from needleplan.sessions.lifecycle import (
@@ -55,7 +62,7 @@ from needleplan.sessions.problems import (
     TransitionNotAllowed,
 )
 from needleplan.sessions.schemas import SessionCreate, SessionRead, SessionReschedule
-from needleplan.sessions.views import session_read
+from needleplan.sessions.views import integration_view, session_read
 
 SessionPage = tuple[list[TreatmentSession], str | None]
 
@@ -147,6 +154,7 @@ def create_session(
     record(db, caller, "create", "session", session.id)
     if body.override_reason and plan is not None:
         record(db, caller, "accept_interval", "session", session.id)
+    _remember(db, settings, session, checked.zone, verdict)
     return session, checked.zone, verdict
 
 
@@ -226,6 +234,7 @@ def reschedule(
     if plan is not None:
         course.reflag(db, plan)
     record(db, caller, "reschedule", "session", session.id)
+    _remember(db, settings, session, checked.zone, verdict)
     return session, checked.zone, verdict
 
 
@@ -275,11 +284,9 @@ def _change_notes(
     db.flush()
     record(db, caller, "update", "session", session.id)
     zone = zone_of(db, session.location_id)
-    return (
-        session,
-        zone,
-        verdicts_for(db, settings, [session], {session.location_id: zone})[session.id],
-    )
+    verdict = verdicts_for(db, settings, [session], {session.location_id: zone})[session.id]
+    _remember(db, settings, session, zone, verdict)
+    return session, zone, verdict
 
 
 def _booked_minutes(session: TreatmentSession) -> DurationQuote:
@@ -490,15 +497,58 @@ def room_zone(db: Session, room_id: str) -> ZoneInfo:
     return zone_of(db, room.location_id)
 
 
+# What a booking, move or notes change already computed for its session's read, kept for the
+# transaction's change-feed event (rendered at commit): the session, its zone and its verdict.
+_KNOWN = "needleplan.sessions.known_reads"
+_Known = tuple[TreatmentSession, ZoneInfo, tuple[str, date, Rules], Verdict]
+
+
+def _remember(
+    db: Session, settings: Settings, session: TreatmentSession, zone: ZoneInfo, verdict: Verdict
+) -> None:
+    """Keep the session, zone and eligibility verdict the use case computed, for this transaction
+    only, so the event's render at commit reads and decides none of them again. The verdict
+    holds for the client, local date and rules it was computed on (``_render`` checks them)."""
+    transaction = db.get_transaction()
+    held = db.info.get(_KNOWN)
+    if held is None or held[0] is not transaction:
+        known: dict[str, _Known] = {}
+        db.info[_KNOWN] = (transaction, known)
+    else:
+        known = held[1]
+    on = local_date(session.starts_at, zone)
+    known[session.id] = (session, zone, (session.client_id, on, rules_from(settings)), verdict)
+
+
+def _known(db: Session, session_id: str) -> _Known | None:
+    held = db.info.get(_KNOWN)
+    if held is None or held[0] is not db.get_transaction():
+        return None
+    found: _Known | None = held[1].get(session_id)
+    return found
+
+
 def _render(db: Session, session_id: str, role: Role) -> SessionRead | None:
     """As ``GET /v1/sessions/{session_id}`` reads it (screening flags under the deployment's
-    settings)."""
-    session = db.get(TreatmentSession, session_id)
-    if session is None:
+    settings), from what the transaction's use case already computed when it still holds."""
+    settings = get_settings()
+    known = _known(db, session_id)
+    if known is not None:
+        session, zone, verdict_key, verdict = known
+        on = local_date(session.starts_at, zone)
+        if verdict_key == (session.client_id, on, rules_from(settings)):
+            return session_read(session, zone, verdict, role)
+    loaded = db.get(TreatmentSession, session_id)
+    if loaded is None:
         return None
-    zone = zone_of(db, session.location_id)
-    verdict = verdicts_for(db, get_settings(), [session], {session.location_id: zone})
-    return session_read(session, zone, verdict.get(session.id), role)
+    zone = zone_of(db, loaded.location_id)
+    found = verdicts_for(db, settings, [loaded], {loaded.location_id: zone})
+    return session_read(loaded, zone, found.get(loaded.id), role)
 
 
-renders("session", _render)
+def _for_integration(read: BaseModel) -> BaseModel:
+    assert isinstance(read, SessionRead)
+    return integration_view(read)
+
+
+renders("session", _render, narrowed=_for_integration)

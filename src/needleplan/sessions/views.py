@@ -73,3 +73,9 @@ def session_read(
         created_at=session.created_at,
         updated_at=session.updated_at,
     )
+
+
+def integration_view(read: SessionRead) -> SessionRead:
+    """The session as an ``integration`` key reads it, from a richer role's read: the same but
+    for notes and cautions (what ``session_read`` leaves out for that role)."""
+    return read.model_copy(update={"cautions": None, "notes": None})
