@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(default=30, ge=1, le=3650)
     # Webhooks (docs/operations.md#webhooks): http and private addresses only when this is true.
     webhook_allow_private: bool = False
-    # Seconds before each attempt of a delivery (the first is immediate); then it has failed.
+    # Seconds before each attempt of a delivery (the first: after the event); then it has failed.
     webhook_retry_schedule: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,9 +15,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from needleplan.config import Settings
+from needleplan.config import Settings, get_settings
 from needleplan.db import Database
-from needleplan.webhooks import worker
+from needleplan.webhooks import schedule, worker
 from tests.conftest import Headers, RollbackDatabase
 from tests.factories import make_client
 from tests.webhooks.receiver import receiver
@@ -61,6 +62,10 @@ def _location(client: TestClient, admin: Headers, name: str = "Mitte") -> str:
 def _drain(database: RollbackDatabase, settings: Settings, http: httpx.Client) -> None:
     while worker.run_once(database, settings, http):
         pass
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _deliveries(client: TestClient, admin: Headers, hook: dict[str, Any]) -> list[Any]:
@@ -172,6 +177,53 @@ def test_a_delivery_fails_once_the_schedule_runs_out_and_can_be_retried(
     assert len(hooks.received) == 4
     [delivery] = _deliveries(client, admin, hook)
     assert delivery["state"] == "succeeded"
+
+
+def test_the_schedule_has_one_jittered_wait_per_attempt() -> None:
+    for _ in range(50):
+        first, second = (schedule.wait_before([2, 1], n) for n in (1, 2))
+        assert first is not None
+        assert 2 <= first.total_seconds() <= 2.2
+        assert second is not None
+        assert 1 <= second.total_seconds() <= 1.1
+    assert schedule.wait_before([2, 1], 3) is None
+    assert schedule.wait_before([0], 1) == timedelta(0)
+
+
+def test_the_first_number_of_the_schedule_delays_the_first_attempt(
+    client: TestClient,
+    admin: Headers,
+    database: RollbackDatabase,
+    settings: Settings,
+    http: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The API (fanout.py) and the worker read one environment: 2 s before the first attempt,
+    # 1 s before the one retry, then failed.
+    monkeypatch.setenv("NEEDLEPLAN_WEBHOOK_RETRY_SCHEDULE", "2,1")
+    get_settings.cache_clear()
+    slow = settings.model_copy(update={"webhook_retry_schedule": [2, 1]})
+    try:
+        with receiver([500, 500]) as hooks:
+            hook = _register(client, admin, hooks.url, ["location.created"])
+            created = time.monotonic()
+            _location(client, admin)
+            [pending] = _deliveries(client, admin, hook)
+            wait = _instant(pending["next_attempt_at"]) - _instant(pending["created_at"])
+            assert timedelta(seconds=1.9) <= wait <= timedelta(seconds=2.3)
+            arrived: list[float] = []
+            deadline = time.monotonic() + 10
+            while len(hooks.received) < 2 and time.monotonic() < deadline:
+                _drain(database, slow, http)
+                arrived += [time.monotonic()] * (len(hooks.received) - len(arrived))
+                time.sleep(0.05)
+    finally:
+        get_settings.cache_clear()
+    assert len(hooks.received) == 2
+    assert arrived[0] - created >= 1.9
+    assert arrived[1] - arrived[0] >= 0.9
+    [delivery] = _deliveries(client, admin, hook)
+    assert (delivery["state"], delivery["attempts"]) == ("failed", 2)
 
 
 def test_410_disables_the_endpoint_after_one_attempt(

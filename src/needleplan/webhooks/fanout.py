@@ -1,4 +1,8 @@
-"""A delivery per (event, matching enabled endpoint), written with the event by its commit."""
+"""A delivery per (event, matching enabled endpoint), written with the event by its commit.
+
+Its first attempt is due the schedule's first delay after the event (schedule.py), read from
+the process's settings like the worker's: the API and its workers share one environment.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from needleplan.auth.roles import Role
+from needleplan.config import get_settings
 from needleplan.events import catalogue
 from needleplan.models import Event, WebhookDelivery, WebhookEndpoint
-from needleplan.webhooks import repository
+from needleplan.webhooks import repository, schedule
 
 TEST = "webhook.test"
 
@@ -30,14 +35,17 @@ def deliveries_for(db: Session, events: Sequence[Event]) -> None:
     if not events:
         return
     endpoints = repository.enabled_endpoints(db)
+    retry_schedule = get_settings().webhook_retry_schedule
     for event in events:
         for endpoint in endpoints:
             if wants(endpoint, event):
+                wait = schedule.wait_before(retry_schedule, 1)
+                assert wait is not None  # the schedule is never empty (config.py)
                 db.add(
                     WebhookDelivery(
                         endpoint_id=endpoint.id,
                         event_id=event.id,
                         event_type=event.type,
-                        next_attempt_at=event.occurred_at,
+                        next_attempt_at=event.occurred_at + wait,
                     )
                 )

@@ -4,7 +4,8 @@ each outcome. ``needleplan worker`` runs it; ``needleplan serve`` runs one in a 
 Each attempt: the SSRF guard again (DNS rebinding), a POST with ``webhook-id`` (the event id),
 ``webhook-timestamp`` and ``webhook-signature`` (every secret in use), redirects not followed,
 10 s timeout. 2xx: succeeded. 410: the endpoint is disabled. Anything else: retried after the
-next delay of ``NEEDLEPLAN_WEBHOOK_RETRY_SCHEDULE`` (with up to 10 % jitter), then failed.
+next delay of ``NEEDLEPLAN_WEBHOOK_RETRY_SCHEDULE`` (schedule.py, with up to 10 % jitter), then
+failed.
 Lanes (threads) claim and send independently, so a slow endpoint holds one lane only.
 """
 
@@ -12,11 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import httpx
 
@@ -27,7 +26,7 @@ from needleplan.events.service import read_as
 from needleplan.kit.time import utc_now
 from needleplan.metrics.instruments import count_webhook_delivery, set_webhook_oldest_pending
 from needleplan.models import WebhookDelivery, WebhookEndpoint
-from needleplan.webhooks import claim, repository, service, signing, ssrf
+from needleplan.webhooks import claim, repository, schedule, service, signing, ssrf
 from needleplan.webhooks.fanout import TEST
 
 log = logging.getLogger("needleplan.webhooks")
@@ -116,13 +115,12 @@ def _record(database: Database, settings: Settings, delivery_id: str, outcome: O
             delivery.state, delivery.next_attempt_at, delivery.last_error = "succeeded", None, None
             return "succeeded"
         delivery.last_error = outcome.error or f"The endpoint answered {status}."
-        schedule = settings.webhook_retry_schedule
-        if status == 410 or delivery.attempts >= len(schedule):
+        wait = schedule.wait_before(settings.webhook_retry_schedule, delivery.attempts + 1)
+        if status == 410 or wait is None:
             delivery.state, delivery.next_attempt_at = "failed", None
             result = "gave_up"
         else:
-            delay = schedule[delivery.attempts] * random.uniform(1.0, 1.1)
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            delivery.next_attempt_at = now + wait
             result = "failed"
         db.flush()
         if endpoint is not None:
