@@ -13,6 +13,8 @@ from needleplan.api import V1_TAGS, v1
 from needleplan.auth.middleware import AuthenticationMiddleware
 from needleplan.config import Settings, get_settings
 from needleplan.db import Database
+from needleplan.fhir.router import TAG as FHIR_TAG
+from needleplan.fhir.router import router as fhir_router
 from needleplan.kit.access_log import AccessLogMiddleware
 from needleplan.kit.body_limit import BodyLimitMiddleware
 from needleplan.kit.docs import FAVICON_URL, SWAGGER_UI_PARAMETERS, install_redoc
@@ -43,7 +45,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         contact={"name": "needleplan maintainers"},
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
-        openapi_tags=[OPS_TAG, *V1_TAGS],
+        openapi_tags=[OPS_TAG, *V1_TAGS, FHIR_TAG],
         generate_unique_id_function=operation_id,
         favicon_url=FAVICON_URL,
         redoc_url=None,  # install_redoc serves it without its remote logo
@@ -61,7 +63,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_metrics(app)  # GET /metrics, outside the OpenAPI document
     app.include_router(ops_router)
     app.include_router(v1)
+    app.include_router(fhir_router)  # the read-only FHIR R4 facade at /fhir/R4
     require_transactional(app)  # every /v1 route runs in the request's transaction
+    require_transactional(app, "/fhir")  # and every FHIR one
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

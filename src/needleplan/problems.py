@@ -26,6 +26,16 @@ from needleplan.kit import markdown
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The FHIR facade (/fhir/...) answers its errors as FHIR OperationOutcomes instead.
+FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_PREFIX = "/fhir/"
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+}
 
 
 class FieldError(BaseModel):
@@ -193,7 +203,23 @@ def field_error(location: str, field: str, detail: str, code: str) -> FieldError
     return FieldError(location=location, field=field, detail=detail, code=code)
 
 
+def operation_outcome(problem: Problem) -> tuple[int, dict[str, Any]]:
+    """The FHIR facade's form of a problem: an OperationOutcome; a refused search (422 in
+    /v1) is a 400 Bad Request, as FHIR's search specification has it."""
+    status = 400 if problem.status == 422 else problem.status
+    code = _ISSUE_CODES.get(status, "exception" if status >= 500 else "processing")
+    return status, {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": problem.detail}],
+    }
+
+
 def problem_response(problem: Problem, instance: str | None) -> JSONResponse:
+    if instance is not None and instance.startswith(FHIR_PREFIX):
+        status, document = operation_outcome(problem)
+        return JSONResponse(
+            document, status_code=status, headers=problem.headers, media_type=FHIR_MEDIA_TYPE
+        )
     return JSONResponse(
         problem.body(instance),
         status_code=problem.status,

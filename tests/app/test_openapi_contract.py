@@ -87,7 +87,7 @@ def test_operation_is_documented(operation: tuple[str, str, dict[str, Any]]) -> 
     assert own_text.strip(), "no description"
     assert not own_text.startswith(ROLE_SENTENCES), "no description but the role"
     assert [code for code in spec["responses"] if code.startswith("4")], "no 4xx response"
-    if path.startswith("/v1"):
+    if path.startswith(("/v1", "/fhir/")):  # the FHIR facade takes the same keys
         assert spec.get("security") == [{"bearerAuth": []}]
         assert "401" in spec["responses"], "401 is not documented"
         assert spec["description"].endswith(ROLE_SENTENCES), "the role is not named"
@@ -129,14 +129,20 @@ def test_component_schemas_have_unique_clean_names() -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=_label)
 def test_error_responses_are_problem_json(operation: tuple[str, str, dict[str, Any]]) -> None:
-    _, _, spec = operation
+    _, path, spec = operation
+    # The FHIR facade answers its errors as FHIR OperationOutcomes.
+    media_type, model = (
+        ("application/fhir+json", "OperationOutcome")
+        if path.startswith("/fhir/")
+        else (PROBLEM_MEDIA_TYPE, "ProblemDetails")
+    )
     for status, response in spec["responses"].items():
         if not status.startswith(("4", "5")):
             continue
         content = response.get("content", {})
-        assert list(content) == [PROBLEM_MEDIA_TYPE], f"{status} is documented as {list(content)}"
-        schema = content[PROBLEM_MEDIA_TYPE]["schema"]
-        assert schema == {"$ref": "#/components/schemas/ProblemDetails"}, status
+        assert list(content) == [media_type], f"{status} is documented as {list(content)}"
+        schema = content[media_type]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{model}"}, status
 
 
 def _unauthenticated_variants() -> list[Any]:

@@ -61,6 +61,14 @@ def _refusal_mandated_by_spec(response: Response, case: Case[Any]) -> bool:
     if response.status_code == 422:
         # Domain refusals of a well-formed request (not-eligible, interval-violation ...).
         return isinstance(kind, str) and kind.startswith("/problems/")
+    if response.status_code == 400 and case.path.startswith("/fhir/"):
+        # The FHIR facade refuses a search it cannot run with 400 and an OperationOutcome, as
+        # FHIR's search specification has it: values no schema rules out (an impossible date, a
+        # cursor it did not produce, an unknown area or clinic, a Slot search without bounds).
+        issues = problem.get("issue") or [{}]
+        return problem.get("resourceType") == "OperationOutcome" and issues[0].get("code") == (
+            "invalid"
+        )
     if response.status_code == 428 and kind == "/problems/precondition-required":
         # PATCH requires If-Match, but a missing one is 428, not a schema violation
         # (docs/api.md#updates-and-etags).

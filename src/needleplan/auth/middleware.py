@@ -1,4 +1,4 @@
-"""Authentication for every ``/v1`` route, before anything reads the request body.
+"""Authentication for every ``/v1`` and ``/fhir/`` route, before anything reads the request body.
 
 It runs as ASGI middleware so that an unauthenticated request always gets 401, even when its
 body is malformed (401 is the first check, docs/api.md#order-of-checks). Roles (403) are
@@ -22,6 +22,7 @@ from needleplan.kit.transaction import hand_over, take_over
 from needleplan.problems import ServiceUnavailable, Unauthorized, problem_response
 
 PROTECTED_PREFIX = "/v1/"
+FHIR_PREFIX = "/fhir/"  # the FHIR facade takes the same keys
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class AuthenticationMiddleware:
         path: str = scope.get("path", "")
         route_path = _route_path(scope)
         if scope["type"] != "http" or not (
-            route_path.startswith(PROTECTED_PREFIX)
+            route_path.startswith((PROTECTED_PREFIX, FHIR_PREFIX))
             or route_path == "/v1"
             or route_path in self.also_protected
         ):

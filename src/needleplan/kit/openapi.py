@@ -9,6 +9,7 @@ security (``[]`` where no API key is needed).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from needleplan.auth.middleware import PROTECTED_PREFIX
+from needleplan.auth.middleware import FHIR_PREFIX, PROTECTED_PREFIX
 from needleplan.auth.roles import Role
 from needleplan.deps import required_role
 from needleplan.problems import (
@@ -174,8 +175,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["description"] = "\n\n".join(paragraphs)
             else:
                 operation.pop("description", None)
-            protected = path == "/v1" or path.startswith(PROTECTED_PREFIX)
+            protected = path == "/v1" or path.startswith((PROTECTED_PREFIX, FHIR_PREFIX))
             operation["security"] = [{"bearerAuth": []}] if protected else []
+            if path.startswith(FHIR_PREFIX):
+                # The FHIR facade refuses invalid parameters with 400 (problems.operation_outcome).
+                operation.get("responses", {}).pop("422", None)
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") in ("path", "query"):
                     _document_no_nul(parameter.get("schema", {}))
@@ -189,4 +193,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(document["paths"]):
+        for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422, now unused
+            components.get("schemas", {}).pop(name, None)
     return document
