@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from needleplan.auth.router import router as api_keys_router
 from needleplan.availability.router import router as availability_router
+from needleplan.calendar_feeds.router import router as calendar_feeds_router
 from needleplan.clients.router import router as clients_router
 from needleplan.due.router import router as due_router
 from needleplan.durations.router import router as durations_router
@@ -81,6 +82,11 @@ V1_TAGS: list[dict[str, str]] = [
         "description": "A slot held for a few minutes while a checkout completes.",
     },
     {"name": "schedules", "description": "A provider's or a room's sessions on a local day."},
+    {
+        "name": "calendar-feeds",
+        "description": "iCalendar feeds of a provider's, room's, location's or client's sessions "
+        "for calendar apps to subscribe to; the feed's URL is its credential.",
+    },
     {"name": "api-keys", "description": "API keys and their roles (admins only)."},
     {
         "name": "events",
@@ -115,6 +121,7 @@ for domain_router in (
     due_router,
     holds_router,
     schedules_router,
+    calendar_feeds_router,
     api_keys_router,
     events_router,
     webhooks_router,

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     )
     # An endpoint whose every delivery failed for this long is disabled.
     webhook_disable_after_hours: float = Field(default=120, gt=0, le=24 * 365)
+    # Calendar feeds (calendar_feeds/): the sessions from this many days back to this many ahead.
+    calendar_past_days: int = Field(default=30, ge=0, le=3650)
+    calendar_future_days: int = Field(default=365, ge=1, le=3650)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

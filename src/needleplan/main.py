@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 from needleplan import __version__
 from needleplan.api import V1_TAGS, v1
 from needleplan.auth.middleware import AuthenticationMiddleware
+from needleplan.calendar_feeds.router import feeds_router as calendar_router
 from needleplan.config import Settings, get_settings
 from needleplan.db import Database
 from needleplan.fhir.router import TAG as FHIR_TAG
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_metrics(app)  # GET /metrics, outside the OpenAPI document
     app.include_router(ops_router)
     app.include_router(v1)
+    app.include_router(calendar_router)  # GET /calendar/<token>.ics, no API key
     app.include_router(fhir_router)  # the read-only FHIR R4 facade at /fhir/R4
     require_transactional(app)  # every /v1 route runs in the request's transaction
     require_transactional(app, "/fhir")  # and every FHIR one

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from needleplan.kit import markdown
+from needleplan.kit.access_log import loggable_path
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +330,11 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResp
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error(
-        "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc
+        "unhandled %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        loggable_path(request.url.path),  # never a calendar feed's token
+        exc_info=exc,
     )
     return problem_response(InternalError("An unexpected error occurred."), request.url.path)
 

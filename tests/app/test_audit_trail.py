@@ -439,6 +439,22 @@ CASES: dict[str, Case] = {
         ),
         "webhook_delivery",
     ),
+    "createCalendarFeed": Case(
+        _nothing,
+        lambda w, _: w.client.post(
+            "/v1/calendar-feeds",
+            json={"scope": "room", "id": w.clinic.room_ids[0]},
+            headers=w.admin,
+        ),
+        "calendar_feed",
+    ),
+    "deleteCalendarFeed": Case(
+        lambda w: w.created(
+            "/v1/calendar-feeds", {"scope": "provider", "id": w.clinic.provider_ids[0]}
+        ),
+        lambda w, feed: w.client.delete(f"/v1/calendar-feeds/{feed['id']}", headers=w.admin),
+        "calendar_feed",
+    ),
 }
 
 

@@ -255,6 +255,17 @@ def test_hot_statements_are_index_ranges(
     _ok(
         client.get("/v1/availability", params={**search, "provider_id": provider_id}, headers=admin)
     )
+    subjects = {
+        "provider": provider_id,
+        "room": room_id,
+        "client": client_id,
+        "location": clinic.location_id,
+    }
+    for scope, subject in subjects.items():  # calendar feeds: a year ahead, 30 days back
+        feed = _ok(
+            client.post("/v1/calendar-feeds", json={"scope": scope, "id": subject}, headers=admin)
+        )
+        assert client.get("/calendar/" + feed["url"].split("/calendar/", 1)[1]).status_code == 200
 
     statements = list(dict.fromkeys((s, _frozen(p)) for s, p in captured))
     assert statements, "no statement recorded"

@@ -22,6 +22,8 @@ from needleplan.kit.transaction import hand_over, take_over
 from needleplan.problems import ServiceUnavailable, Unauthorized, problem_response
 
 PROTECTED_PREFIX = "/v1/"
+# Everything else is public: the probes, the docs, and /calendar/<token>.ics (calendar apps send
+# no header; the token in the path is the credential, calendar_feeds/router.py).
 FHIR_PREFIX = "/fhir/"  # the FHIR facade takes the same keys
 
 log = logging.getLogger(__name__)

@@ -49,6 +49,8 @@ TYPES: dict[tuple[str, str], tuple[str, str]] = {
     # Sent to that one endpoint only (webhooks/fanout.py).
     ("webhook_endpoint", "test"): ("webhook.test", "webhook_endpoint"),
     ("webhook_delivery", "retry"): ("webhook_delivery.retried", "webhook_delivery"),
+    ("calendar_feed", "create"): ("calendar_feed.created", "calendar_feed"),
+    ("calendar_feed", "delete"): ("calendar_feed.deleted", "calendar_feed"),
 }
 
 # Changes that follow from another mutation (a cascade), emitted by the use case that makes them.
@@ -68,6 +70,7 @@ _READERS: dict[str, Role] = {
     "api_key": Role.admin,
     "webhook_endpoint": Role.admin,
     "webhook_delivery": Role.admin,
+    "calendar_feed": Role.front_desk,
 }
 
 

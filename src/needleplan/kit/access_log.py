@@ -1,17 +1,26 @@
 """Access log without patient data: method, path and status only.
 
-Query strings are never logged (a name searched for is patient data), and uvicorn's own access
-log is switched off by ``needleplan serve``.
+Query strings are never logged (a name searched for is patient data), nor the token of a
+calendar feed's path (``/calendar/<redacted>.ics``); uvicorn's own access log is switched off
+by ``needleplan serve``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("needleplan.access")
+
+# A calendar feed's token is its credential (calendar_feeds/): it never reaches a log.
+_FEED_TOKEN = re.compile(r"/calendar/[^/]*")
+
+
+def loggable_path(path: str) -> str:
+    return _FEED_TOKEN.sub("/calendar/<redacted>.ics", path)
 
 
 class AccessLogMiddleware:
@@ -36,4 +45,10 @@ class AccessLogMiddleware:
         finally:
             if log.isEnabledFor(logging.INFO):
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed_ms)
+                log.info(
+                    "%s %s %d %.1fms",
+                    scope["method"],
+                    loggable_path(scope["path"]),
+                    status,
+                    elapsed_ms,
+                )

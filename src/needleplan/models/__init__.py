@@ -4,6 +4,7 @@ from needleplan.models.api_key import ApiKey
 from needleplan.models.audit_event import AuditEvent
 from needleplan.models.busy_block import BusyBlock
 from needleplan.models.busy_day import BusyDay
+from needleplan.models.calendar_feed import CalendarFeed
 from needleplan.models.client import Client
 from needleplan.models.condition_retraction import ConditionRetraction
 from needleplan.models.eligibility_override import EligibilityOverride
@@ -29,6 +30,7 @@ __all__ = [
     "AuditEvent",
     "BusyBlock",
     "BusyDay",
+    "CalendarFeed",
     "Client",
     "ConditionRetraction",
     "EligibilityOverride",

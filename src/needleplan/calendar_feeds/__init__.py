@@ -1,0 +1,1 @@
+"""Subscribed iCalendar feeds of a provider, room, location or client (issue 14)."""
