@@ -233,6 +233,16 @@ def scenarios() -> list[Scenario]:
             description="POST /v1/sessions: every rule checked, busy blocks written (201s)",
         ),
         Scenario(
+            name="booking-no-events",
+            target="app-no-events",
+            setup=clinic,
+            request=booking_request,
+            distinct=None,
+            baseline="insert",
+            description="the booking scenario on the app without its outbox writes "
+            "(app_without_events.py): booking / booking-no-events is the outbox's cost",
+        ),
+        Scenario(
             name="session-get",
             setup=booked_sessions,
             request=lambda state, i: Request(
@@ -341,7 +351,10 @@ def main(argv: list[str]) -> int:
     with BenchDatabase(args.db, pg_admin_url=args.pg_admin_url) as database:
         database.prepare()
         with servers_for(
-            database, workers=args.workers, app_log_level=args.app_log_level
+            database,
+            workers=args.workers,
+            app_log_level=args.app_log_level,
+            without_events=any(s.target == "app-no-events" for s in chosen),
         ) as servers:
             results = run_scenarios(
                 chosen,
@@ -371,6 +384,7 @@ def main(argv: list[str]) -> int:
             ("client-search", "echo"),
             ("booking", "echo"),
             ("booking", "insert"),
+            ("booking", "booking-no-events"),
             ("session-get", "row-get"),
             ("day-schedule", "echo"),
         ],

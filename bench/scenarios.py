@@ -19,7 +19,7 @@ from loaders import LoaderName, LoadResult, Request, run_load
 from report import progress_line
 from servers import Server
 
-TargetName = Literal["app", "reference"]
+TargetName = Literal["app", "reference", "app-no-events"]
 
 SetupFn = Callable[[str, Mapping[str, str]], Any]
 

@@ -1,4 +1,5 @@
-"""The servers under test: ``needleplan serve`` and the bare reference app, under uvicorn.
+"""The servers under test: ``needleplan serve`` and the bare reference app, under uvicorn
+(and, for the outbox's cost, ``needleplan serve`` of ``app_without_events.py``).
 
 :class:`Server` starts one of them on 127.0.0.1 and a free port, waits for ``/healthz`` and
 every worker, and stops it with its workers; :func:`servers_for` starts both on one database.
@@ -57,15 +58,26 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def app(cls, database: BenchDatabase, *, workers: int, log_level: str = "INFO") -> Server:
-        """``needleplan serve`` against ``database``, authenticating as its admin key."""
+    def app(
+        cls,
+        database: BenchDatabase,
+        *,
+        workers: int,
+        log_level: str = "INFO",
+        without_events: bool = False,
+    ) -> Server:
+        """``needleplan serve`` against ``database``, authenticating as its admin key;
+        ``without_events``: the same serve of ``app_without_events.py`` (no outbox writes)."""
         port = free_port()
-        command = [str(NEEDLEPLAN_CLI), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        serve = [str(NEEDLEPLAN_CLI), "serve"]
+        if without_events:
+            serve = [sys.executable, str(BENCH_DIR / "app_without_events.py"), "serve"]
+        command = [*serve, "--host", "127.0.0.1", "--port", str(port)]
         command += ["--workers", str(workers)]
         env = {**database.env, "NEEDLEPLAN_LOG_LEVEL": log_level}
         headers = {"Authorization": f"Bearer {database.admin_key}"}
         return cls(
-            "app",
+            "app-no-events" if without_events else "app",
             command,
             port=port,
             workers=workers,
@@ -155,13 +167,25 @@ class Server:
 
 @contextlib.contextmanager
 def servers_for(
-    database: BenchDatabase, *, workers: int, app_log_level: str = "INFO"
+    database: BenchDatabase,
+    *,
+    workers: int,
+    app_log_level: str = "INFO",
+    without_events: bool = False,
 ) -> Iterator[dict[str, Server]]:
-    """The app and the reference app, both on ``database`` with ``workers`` workers."""
-    with (
-        Server.app(database, workers=workers, log_level=app_log_level) as app,
-        Server.reference(database, workers=workers) as reference,
-    ):
-        app.start()
-        reference.start()
-        yield {"app": app, "reference": reference}
+    """The app and the reference app, both on ``database`` with ``workers`` workers; with
+    ``without_events`` also ``app-no-events``, the app without its outbox writes."""
+    with contextlib.ExitStack() as stack:
+        servers = {
+            "app": stack.enter_context(
+                Server.app(database, workers=workers, log_level=app_log_level)
+            ),
+            "reference": stack.enter_context(Server.reference(database, workers=workers)),
+        }
+        if without_events:
+            servers["app-no-events"] = stack.enter_context(
+                Server.app(database, workers=workers, log_level=app_log_level, without_events=True)
+            )
+        for server in servers.values():
+            server.start()
+        yield servers
