@@ -82,6 +82,12 @@ class Booking:
 def check_references(db: Session, request: BookingRequest) -> Location:
     """Unknown or inconsistent ids in the body: 422 naming the field
     (docs/domain.md#booking-checks)."""
+    # One round trip loads all four into the identity map (held by ``require_reference``), so
+    # the checks below read none of them again; a missing one is then named in the documented
+    # order.
+    _held = repository.references(
+        db, request.client_id, request.provider_id, request.location_id, request.room_id
+    )
     require_reference(db, Client, request.client_id, field="client_id", what="client")
     provider = require_reference(
         db, Provider, request.provider_id, field="provider_id", what="provider"

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, or_
+from sqlalchemy import ColumnElement, and_, insert, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -17,7 +17,11 @@ from needleplan.kit.pagination import keyset_page
 from needleplan.kit.statuses import SessionStatus
 from needleplan.models import (
     BusyBlock,
+    Client,
+    Location,
+    Provider,
     ProviderException,
+    Room,
     SessionMove,
     TreatmentSession,
     WorkingInterval,
@@ -94,6 +98,27 @@ def live_sessions_between(
         statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
     ).all()
     return list(rows)
+
+
+def references(
+    db: Session, client_id: str, provider_id: str, location_id: str, room_id: str
+) -> tuple[Client, Provider, Location, Room] | None:
+    """A booking's four references in one round trip, or None when any is missing (the caller
+    then names which, one by one)."""
+    row = db.exec(
+        select(Client, Provider, Location, Room)
+        .select_from(Client)
+        .join(Provider, true())
+        .join(Location, true())
+        .join(Room, true())
+        .where(
+            col(Client.id) == client_id,
+            col(Provider.id) == provider_id,
+            col(Location.id) == location_id,
+            col(Room.id) == room_id,
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
