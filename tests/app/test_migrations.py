@@ -98,26 +98,48 @@ def test_each_step_downgrades_and_upgrades_again(fresh_url: str) -> None:
 
 def test_the_busy_day_summary_is_filled_from_existing_session_blocks(fresh_url: str) -> None:
     """Migration 0006 summarises the session blocks already booked (holds stay out)."""
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
-    from sqlmodel import Session
+    from sqlalchemy import MetaData
+    from sqlmodel import SQLModel
 
-    from needleplan.models import BusyBlock, Hold, TreatmentSession
+    from needleplan.models import (
+        BusyBlock,
+        Client,
+        Hold,
+        Location,
+        Provider,
+        Room,
+        TreatmentSession,
+    )
     from tests.busy_day_check import summary_mismatches
-    from tests.factories import make_rows
 
     config = alembic_config(fresh_url)
     command.upgrade(config, "0005")
     engine = make_engine(fresh_url)
     start = datetime(2027, 3, 9, 23, 30, tzinfo=UTC)  # runs past UTC midnight
     end = datetime(2027, 3, 10, 0, 40, tzinfo=UTC)
-    with Session(engine) as db:
-        provider_id, room_id, location_id, client_id = make_rows(db)
+    # Rows of today's models, written with only the columns revision 0005 has.
+    with engine.begin() as connection:
+        tables = MetaData()
+        tables.reflect(connection)
+
+        def insert(*rows: SQLModel) -> None:
+            for row in rows:
+                table = tables.tables[type(row).__tablename__]
+                values = {c.name: getattr(row, c.name) for c in table.columns}
+                connection.execute(table.insert().values(**values))
+
+        location = Location(name="L", time_zone="Europe/Berlin")
+        provider = Provider(name="P", profession="nurse")
+        person = Client(first_name="A", last_name="B", date_of_birth=date(1990, 1, 1))
+        room = Room(location_id=location.id, name="R")
+        provider_id, room_id = provider.id, room.id
         common = {
-            "client_id": client_id,
+            "client_id": person.id,
             "provider_id": provider_id,
             "room_id": room_id,
-            "location_id": location_id,
+            "location_id": location.id,
             "areas": ["full_face"],
             "intensity": "standard",
             "numbing": False,
@@ -128,28 +150,24 @@ def test_the_busy_day_summary_is_filled_from_existing_session_blocks(fresh_url: 
             **common, numbing_minutes=0, treatment_minutes=70, turnover_minutes=0, status="booked"
         )
         hold = Hold(**common, expires_at=datetime(2099, 1, 1, tzinfo=UTC))
-        db.add_all([session, hold])
-        db.flush()
-        db.add_all(
-            [
-                BusyBlock(
-                    resource_kind="provider",
-                    resource_id=provider_id,
-                    starts_at=start,
-                    ends_at=end,
-                    session_id=session.id,
-                ),
-                BusyBlock(
-                    resource_kind="room",
-                    resource_id=room_id,
-                    starts_at=end,
-                    ends_at=datetime(2027, 3, 10, 1, 0, tzinfo=UTC),
-                    hold_id=hold.id,
-                    expires_at=datetime(2099, 1, 1, tzinfo=UTC),
-                ),
-            ]
+        insert(location, provider, person, room, session, hold)
+        insert(
+            BusyBlock(
+                resource_kind="provider",
+                resource_id=provider_id,
+                starts_at=start,
+                ends_at=end,
+                session_id=session.id,
+            ),
+            BusyBlock(
+                resource_kind="room",
+                resource_id=room_id,
+                starts_at=end,
+                ends_at=datetime(2027, 3, 10, 1, 0, tzinfo=UTC),
+                hold_id=hold.id,
+                expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+            ),
         )
-        db.commit()
     command.upgrade(config, "head")
     with engine.connect() as connection:
         assert summary_mismatches(connection) == []

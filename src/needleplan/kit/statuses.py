@@ -1,4 +1,5 @@
-"""What the status columns hold: a session's status (FHIR appointment status codes) and a plan's.
+"""What the status columns hold: a session's status (FHIR appointment status codes), a plan's,
+and the small closed vocabularies of comfort and care notices.
 Here, below the tables and the rules, so that both can name them (docs/architecture.md#layers);
 sessions/lifecycle.py and plans/schemas.py re-export them. Pure."""
 
@@ -23,4 +24,45 @@ class PlanStatus(StrEnum):
     cancelled = "cancelled"
 
 
-__all__ = ["PlanStatus", "SessionStatus"]
+class NumbingPreference(StrEnum):
+    """A client's standing answer to "numbing cream?" (docs/domain.md#comfort)."""
+
+    always = "always"
+    never = "never"
+    ask = "ask"
+
+
+class NumbingSource(StrEnum):
+    """Where a session's numbing came from: the request's ``numbing``, or the client's
+    preference when the request left it out."""
+
+    request = "request"
+    client_preference = "client_preference"
+
+
+class NoticeKind(StrEnum):
+    reminder = "reminder"
+    pre_care = "pre_care"
+    aftercare = "aftercare"
+
+
+class NoticeAnchor(StrEnum):
+    start = "start"
+    end = "end"
+
+
+class NoticeState(StrEnum):
+    scheduled = "scheduled"
+    emitted = "emitted"
+    cancelled = "cancelled"
+
+
+__all__ = [
+    "NoticeAnchor",
+    "NoticeKind",
+    "NoticeState",
+    "NumbingPreference",
+    "NumbingSource",
+    "PlanStatus",
+    "SessionStatus",
+]

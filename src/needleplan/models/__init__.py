@@ -5,8 +5,11 @@ from needleplan.models.audit_event import AuditEvent
 from needleplan.models.busy_block import BusyBlock
 from needleplan.models.busy_day import BusyDay
 from needleplan.models.calendar_feed import CalendarFeed
+from needleplan.models.care_notice import CareNotice
 from needleplan.models.client import Client
 from needleplan.models.condition_retraction import ConditionRetraction
+from needleplan.models.course_template import CourseTemplate
+from needleplan.models.device import Device
 from needleplan.models.eligibility_override import EligibilityOverride
 from needleplan.models.event import Event
 from needleplan.models.hold import Hold
@@ -18,6 +21,7 @@ from needleplan.models.room import Room
 from needleplan.models.screening import Screening
 from needleplan.models.screening_condition import ScreeningCondition
 from needleplan.models.session_move import SessionMove
+from needleplan.models.session_notice import SessionNotice
 from needleplan.models.treatment_area import TreatmentArea
 from needleplan.models.treatment_plan import TreatmentPlan
 from needleplan.models.treatment_session import TreatmentSession
@@ -31,8 +35,11 @@ __all__ = [
     "BusyBlock",
     "BusyDay",
     "CalendarFeed",
+    "CareNotice",
     "Client",
     "ConditionRetraction",
+    "CourseTemplate",
+    "Device",
     "EligibilityOverride",
     "Event",
     "Hold",
@@ -44,6 +51,7 @@ __all__ = [
     "Screening",
     "ScreeningCondition",
     "SessionMove",
+    "SessionNotice",
     "TreatmentPlan",
     "TreatmentSession",
     "TreatmentArea",

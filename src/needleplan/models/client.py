@@ -4,7 +4,14 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from needleplan.models._columns import created_at_field, id_field, instant_field, version_field
+from needleplan.kit.statuses import NumbingPreference
+from needleplan.models._columns import (
+    created_at_field,
+    id_field,
+    instant_field,
+    status_field,
+    version_field,
+)
 
 
 class Client(SQLModel, table=True):
@@ -19,6 +26,11 @@ class Client(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=5000)
+    numbing_preference: NumbingPreference = status_field(
+        NumbingPreference, default=NumbingPreference.ask, server_default=NumbingPreference.ask.value
+    )
+    # Clinician-readable only; never in an integration's events, never in a log line.
+    comfort_notes: str | None = Field(default=None, max_length=2000)
     version: int = version_field()
     created_at: datetime = created_at_field()
     updated_at: datetime | None = instant_field(nullable=True)

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from needleplan.models._columns import created_at_field, id_field, instant_field
+from needleplan.kit.statuses import NumbingSource
+from needleplan.models._columns import created_at_field, id_field, instant_field, status_field
 
 
 class Hold(SQLModel, table=True):
@@ -21,6 +22,11 @@ class Hold(SQLModel, table=True):
     areas: list[str] = Field(sa_column=Column(JSON, nullable=False))
     intensity: str = Field(max_length=20)
     numbing: bool
+    numbing_source: NumbingSource = status_field(
+        NumbingSource, default=NumbingSource.request, server_default=NumbingSource.request.value
+    )
+    # The device whose minutes the duration came from (devices.code), or None for the areas' own.
+    device_code: str | None = Field(default=None, max_length=40)
     starts_at: datetime = instant_field()
     ends_at: datetime = instant_field()
     expires_at: datetime = instant_field()

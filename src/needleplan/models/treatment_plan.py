@@ -28,6 +28,9 @@ class TreatmentPlan(SQLModel, table=True):
     areas: list[str] = Field(sa_column=Column(JSON, nullable=False))
     intensity: str = Field(max_length=20)
     numbing: bool
+    device_code: str | None = Field(default=None, max_length=40)
+    # The course template (course_templates.code) the plan was made from, if any.
+    template: str | None = Field(default=None, max_length=40)
     sessions_planned: int
     min_interval_days: int
     max_interval_days: int

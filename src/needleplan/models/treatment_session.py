@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
-from needleplan.kit.statuses import SessionStatus
+from needleplan.kit.statuses import NumbingSource, SessionStatus
 from needleplan.models._columns import (
     created_at_field,
     id_field,
@@ -37,6 +37,11 @@ class TreatmentSession(SQLModel, table=True):
     intensity: str = Field(max_length=20)
     numbing: bool
     numbing_minutes: int
+    numbing_source: NumbingSource = status_field(
+        NumbingSource, default=NumbingSource.request, server_default=NumbingSource.request.value
+    )
+    # The device whose minutes the duration came from (devices.code), or None for the areas' own.
+    device_code: str | None = Field(default=None, max_length=40)
     treatment_minutes: int
     turnover_minutes: int
     starts_at: datetime = instant_field()
