@@ -33,10 +33,11 @@ class NumbingPreference(StrEnum):
 
 
 class NumbingSource(StrEnum):
-    """Where a session's numbing came from: the request's ``numbing``, or the client's
-    preference when the request left it out."""
+    """Where a session's numbing came from: the request's ``numbing``; when the request left it
+    out, the treatment plan's (a plan's booking) or else the client's preference."""
 
     request = "request"
+    plan = "plan"
     client_preference = "client_preference"
 
 
