@@ -6,12 +6,15 @@ from needleplan.auth.router import router as api_keys_router
 from needleplan.availability.router import router as availability_router
 from needleplan.calendar_feeds.router import router as calendar_feeds_router
 from needleplan.clients.router import router as clients_router
+from needleplan.course_templates.router import router as course_templates_router
+from needleplan.devices.router import router as devices_router
 from needleplan.due.router import router as due_router
 from needleplan.durations.router import router as durations_router
 from needleplan.events.router import router as events_router
 from needleplan.holds.router import router as holds_router
 from needleplan.kit.transaction import v1_router
 from needleplan.locations.router import router as locations_router
+from needleplan.notices.router import router as notices_router
 from needleplan.plans.router import router as plans_router
 from needleplan.problems import (
     Forbidden,
@@ -81,6 +84,21 @@ V1_TAGS: list[dict[str, str]] = [
         "name": "holds",
         "description": "A slot held for a few minutes while a checkout completes.",
     },
+    {
+        "name": "devices",
+        "description": "Treatment devices (microneedling pen, RF microneedling ...), their "
+        "per-area minutes, and which rooms hold them.",
+    },
+    {
+        "name": "course-templates",
+        "description": "Courses a clinic offers for an indication (acne scars, fine lines ...): "
+        "what a treatment plan made from one starts with.",
+    },
+    {
+        "name": "care-notices",
+        "description": "Reminders, pre-care and aftercare notices timed from a session, emitted "
+        "as events when due.",
+    },
     {"name": "schedules", "description": "A provider's or a room's sessions on a local day."},
     {
         "name": "calendar-feeds",
@@ -114,12 +132,15 @@ for domain_router in (
     screening_conditions_router,
     screening_clients_router,
     treatment_areas_router,
+    devices_router,
     durations_router,
     sessions_router,
     plans_router,
+    course_templates_router,
     availability_router,
     due_router,
     holds_router,
+    notices_router,
     schedules_router,
     calendar_feeds_router,
     api_keys_router,

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from needleplan.kit.transaction import v1_router
+
+router = v1_router(tags=["care-notices"])
