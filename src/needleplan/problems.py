@@ -215,8 +215,18 @@ def operation_outcome(problem: Problem) -> tuple[int, dict[str, Any]]:
     }
 
 
-def problem_response(problem: Problem, instance: str | None) -> JSONResponse:
-    if instance is not None and instance.startswith(FHIR_PREFIX):
+def _in_fhir_facade(path: str, root_path: str) -> bool:
+    # Behind `needleplan serve --root-path /x` the server puts the prefix in front of every
+    # path (/x/fhir/R4/...), and a FHIR client must still get an OperationOutcome.
+    if root_path and path.startswith(root_path + "/"):
+        path = path[len(root_path) :]
+    return path.startswith(FHIR_PREFIX)
+
+
+def problem_response(problem: Problem, instance: str | None, root_path: str = "") -> JSONResponse:
+    """``problem`` as problem+json, or as an OperationOutcome when ``instance`` (the request
+    path, ``root_path`` included) is in the FHIR facade."""
+    if instance is not None and _in_fhir_facade(instance, root_path):
         status, document = operation_outcome(problem)
         return JSONResponse(
             document, status_code=status, headers=problem.headers, media_type=FHIR_MEDIA_TYPE
@@ -250,9 +260,13 @@ def _describe_location(loc: Iterable[Any]) -> tuple[str, str]:
     return location, field
 
 
+def _respond(problem: Problem, request: Request) -> JSONResponse:
+    return problem_response(problem, request.url.path, request.scope.get("root_path", ""))
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(exc, request.url.path)
+    return _respond(exc, request)
 
 
 def _validation_problem(exc: RequestValidationError) -> Problem:
@@ -274,15 +288,15 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return problem_response(_validation_problem(exc), request.url.path)
+    return _respond(_validation_problem(exc), request)
 
 
 def render_client_error(exc: Exception, request: Request) -> JSONResponse | None:
     """The response a 4xx exception will be rendered as (for idempotent replay); else None."""
     if isinstance(exc, RequestValidationError):
-        return problem_response(_validation_problem(exc), request.url.path)
+        return _respond(_validation_problem(exc), request)
     if isinstance(exc, Problem) and exc.status < 500:
-        return problem_response(exc, request.url.path)
+        return _respond(exc, request)
     return None
 
 
@@ -317,7 +331,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     else:
         problem = MalformedRequest("The request could not be processed.")
         problem.status = exc.status_code
-    return problem_response(problem, request.url.path)
+    return _respond(problem, request)
 
 
 async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -325,7 +339,7 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResp
     problem = ServiceUnavailable(
         "The database is unreachable; retry shortly.", headers={"Retry-After": "2"}
     )
-    return problem_response(problem, request.url.path)
+    return _respond(problem, request)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -336,7 +350,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         loggable_path(request.url.path),  # never a calendar feed's token
         exc_info=exc,
     )
-    return problem_response(InternalError("An unexpected error occurred."), request.url.path)
+    return _respond(InternalError("An unexpected error occurred."), request)
 
 
 def _problem_page(slug: str) -> HTMLResponse:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,10 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot
+from sqlmodel import select
 
-from tests.conftest import Headers
+from needleplan.models import TreatmentArea
+from tests.conftest import Headers, RollbackDatabase
 from tests.factories import Clinic, booked, booking, future_day, local, make_client, make_clinic
 
 BASE = "/fhir/R4"
@@ -117,6 +119,16 @@ def test_metadata_lists_what_is_served(client: TestClient, integration: Headers)
         "_count",
     }
     assert statement["format"] == [FHIR_JSON]
+    # Exactly what is served: each search's query parameters, as the OpenAPI document has them.
+    paths = client.get("/openapi.json").json()["paths"]
+    for kind, resource in served.items():
+        operation = paths.get(f"{BASE}/{kind}", {}).get("get", {})
+        queried = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        listed = {p["name"] for p in resource.get("searchParam", [])}
+        assert queried - {"_cursor"} == listed, kind
+    slot_params = {p["name"]: p for p in served["Slot"]["searchParam"]}
+    assert set(slot_params) == {"schedule", "start", "service-type", "location"}
+    assert "Without it, the shortest session" in slot_params["service-type"]["documentation"]
 
 
 def test_an_appointment_shows_the_session(
@@ -253,6 +265,123 @@ def test_slots_come_from_availability(
     assert len(slots) == len({s["starts_at"] for s in availability["slots"]})
     booked_start = course["sessions"][0]["starts_at"]
     assert all(s["start"] != booked_start for s in slots)
+
+
+def _slot_starts(
+    client: TestClient, headers: Headers, provider: str, day: Any, areas: str
+) -> set[str]:
+    """The starts GET /v1/availability offers the provider on ``day`` for ``areas``."""
+    answer = client.get(
+        "/v1/availability",
+        params={
+            "areas": areas,
+            "from": f"{day.isoformat()}T00:00:00Z",
+            "to": f"{(day + timedelta(days=1)).isoformat()}T00:00:00Z",
+            "provider_id": provider,
+        },
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    return {s["starts_at"] for s in answer.json()["slots"]}
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("schedule", ["Schedule/{id}", "{id}"])
+def test_the_issues_slot_search_needs_no_service_type(
+    client: TestClient,
+    integration: Headers,
+    clinic: Clinic,
+    course: dict[str, Any],
+    schedule: str,
+) -> None:
+    # Issue 14's example, `Slot?schedule=...&start=ge...&start=lt...`: no service-type, so the
+    # shortest session there is, the shipped catalogue's `lips` (15 minutes; under-eye too,
+    # and lips comes first).
+    provider = clinic.provider_ids[0]
+    day = course["day"]
+    query = (
+        f"schedule={schedule.format(id=provider)}"
+        f"&start=ge{day.isoformat()}&start=lt{(day + timedelta(days=1)).isoformat()}"
+    )
+    bundle = fhir(client, integration, f"Slot?{query}")
+    assert bundle["type"] == "searchset"
+    (self_link,) = bundle["link"]
+    assert self_link["relation"] == "self"
+    assert self_link["url"].endswith(f"/fhir/R4/Slot?{query.replace('/', '%2F')}&service-type=lips")
+    slots = [e["resource"] for e in bundle["entry"]]
+    assert slots
+    for slot in slots:
+        assert slot["status"] == "free"
+        assert slot["schedule"]["reference"] == f"Schedule/{provider}"
+        assert slot["serviceType"][0]["coding"][0]["code"] == "lips"
+        assert _instant(slot["end"]) - _instant(slot["start"]) == timedelta(minutes=15)
+    starts = [_instant(s["start"]) for s in slots]
+    shortest = _slot_starts(client, integration, provider, day, "lips")
+    assert set(starts) == {_instant(s) for s in shortest}
+    # The shortest session fits wherever a longer one does: a named service type finds a subset.
+    longer = fhir(client, integration, f"Slot?{query}&service-type=full_face")
+    assert longer["link"][0]["url"].endswith("&service-type=full_face")
+    longer_starts = {_instant(e["resource"]["start"]) for e in longer["entry"]}
+    assert longer_starts
+    assert longer_starts < set(starts)
+    for entry in longer["entry"]:
+        assert entry["resource"]["serviceType"][0]["coding"][0]["code"] == "full_face"
+    # The booked session's start is taken whatever the service type.
+    booked_start = _instant(course["sessions"][0]["starts_at"])
+    assert booked_start not in starts
+
+
+def test_the_default_service_type_follows_the_catalogue(
+    client: TestClient, admin: Headers, integration: Headers, clinic: Clinic
+) -> None:
+    created = client.post(
+        "/v1/treatment-areas",
+        json={
+            "code": "brows",
+            "name": "Brows",
+            "category": "small",
+            "min_minutes": 5,
+            "max_minutes": 10,
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    day = future_day(3)
+    bundle = fhir(
+        client,
+        integration,
+        f"Slot?schedule=Schedule/{clinic.provider_ids[0]}"
+        f"&start=ge{day.isoformat()}&start=lt{(day + timedelta(days=1)).isoformat()}",
+    )
+    assert bundle["link"][0]["url"].endswith("&service-type=brows")
+    for entry in bundle["entry"]:
+        slot = entry["resource"]
+        assert slot["serviceType"][0]["coding"][0] == {
+            "system": "urn:needleplan:treatment-area",
+            "code": "brows",
+            "display": "Brows",
+        }
+        # 7.5 minutes at standard intensity, rounded up to the 5-minute grid.
+        assert _instant(slot["end"]) - _instant(slot["start"]) == timedelta(minutes=10)
+
+
+def test_an_empty_catalogue_offers_no_slots(
+    client: TestClient, integration: Headers, clinic: Clinic, database: RollbackDatabase
+) -> None:
+    with database.transaction() as db:
+        for area in db.exec(select(TreatmentArea)).all():
+            db.delete(area)
+    day = future_day(3)
+    bundle = fhir(
+        client,
+        integration,
+        f"Slot?schedule={clinic.provider_ids[0]}"
+        f"&start=ge{day.isoformat()}&start=lt{(day + timedelta(days=1)).isoformat()}",
+    )
+    assert bundle.get("entry", []) == []
 
 
 def test_integration_keys_see_no_patients(

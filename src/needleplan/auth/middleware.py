@@ -37,6 +37,7 @@ class AuthenticationMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")
         route_path = _route_path(scope)
         if scope["type"] != "http" or not (
             route_path.startswith((PROTECTED_PREFIX, FHIR_PREFIX))
@@ -50,7 +51,7 @@ class AuthenticationMiddleware:
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             problem = Unauthorized("Send Authorization: Bearer <api key>.")
-            await problem_response(problem, path)(scope, receive, send)
+            await problem_response(problem, path, root)(scope, receive, send)
             return
         database: Database = scope["app"].state.database
         # The lookup begins the request's own transaction: the route adopts this session
@@ -65,11 +66,11 @@ class AuthenticationMiddleware:
                 unavailable = ServiceUnavailable(
                     "The database is unreachable; retry shortly.", headers={"Retry-After": "2"}
                 )
-                await problem_response(unavailable, path)(scope, receive, send)
+                await problem_response(unavailable, path, root)(scope, receive, send)
                 return
             if match is None:
                 problem = Unauthorized("The API key is unknown or revoked.")
-                await problem_response(problem, path)(scope, receive, send)
+                await problem_response(problem, path, root)(scope, receive, send)
                 return
             await _note_use(database, match)
             scope["state"]["caller"] = match.caller

@@ -1,4 +1,5 @@
-"""The facade's reads: filtered pages of sessions and providers, rooms and areas by id."""
+"""The facade's reads: filtered pages of sessions and providers, rooms and areas by id, and
+the area a Slot search without ``service-type`` is made for."""
 
 from __future__ import annotations
 
@@ -76,3 +77,12 @@ def area_names(db: Session, codes: Collection[str]) -> dict[str, str]:
         return {}
     rows = db.exec(select(TreatmentArea).where(col(TreatmentArea.code).in_(sorted(codes)))).all()
     return {area.code: area.name for area in rows}
+
+
+def shortest_area(db: Session) -> TreatmentArea | None:
+    """The catalogue's shortest area at standard intensity (the midpoint of its minutes, so
+    by their sum), the first code on a tie; None when the catalogue is empty."""
+    # Chosen here rather than by ORDER BY: the catalogue is a few dozen rows, and PostgreSQL's
+    # collation would order codes such as lip_x and lips differently from SQLite's.
+    areas = db.exec(select(TreatmentArea)).all()
+    return min(areas, key=lambda a: (a.min_minutes + a.max_minutes, a.code), default=None)

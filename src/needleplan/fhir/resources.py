@@ -175,11 +175,21 @@ def schedule(provider: Provider) -> Json:
     }
 
 
-def slot(provider_id: str, start: datetime, end: datetime) -> Json:
+def slot(
+    provider_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    areas: list[str],
+    area_names: dict[str, str],
+) -> Json:
+    """A free start as a Slot; ``serviceType`` names the areas it was searched for, which is
+    what its length is (the client's stay)."""
     return {
         "resourceType": "Slot",
         "id": f"{provider_id}.{start.astimezone(UTC):%Y%m%d%H%M}",
         "schedule": reference("Schedule", provider_id),
+        "serviceType": _areas(areas, area_names),
         "status": "free",
         "start": instant(start),
         "end": instant(end),

@@ -169,10 +169,17 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + PREFIX
 
 
-def _links(request: Request, resource_type: str, next_cursor: str | None) -> tuple[str, str | None]:
+def _links(
+    request: Request,
+    resource_type: str,
+    next_cursor: str | None,
+    defaults: tuple[tuple[str, str], ...] = (),
+) -> tuple[str, str | None]:
+    """The Bundle's ``self`` and ``next`` URLs. ``defaults`` are parameters the server applied
+    without being sent: FHIR's self link states the search as performed, so they are in it."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "_cursor"]
     here = f"{_base(request)}/{resource_type}"
-    self_url = f"{here}?{urlencode(request.query_params.multi_items())}".rstrip("?")
+    self_url = f"{here}?{urlencode([*request.query_params.multi_items(), *defaults])}".rstrip("?")
     if next_cursor is None:
         return self_url, None
     return self_url, f"{here}?{urlencode([*params, ('_cursor', next_cursor)])}"
@@ -216,6 +223,16 @@ async def read_fhir_capabilities(request: Request, _: AnyCaller) -> FhirResponse
     return _send(capability_statement(_base(request)))
 
 
+SERVICE_TYPE_HELP = (
+    "Treatment area codes, comma-separated: the session each Slot must fit (standard "
+    "intensity, no numbing). Without it, the shortest session there is: the catalogue's "
+    "shortest area (the first code on a tie; `lips` in the shipped catalogue), which fits at "
+    "every start where a longer session does. Each Slot names its areas in `serviceType`; the "
+    "Bundle's `self` link shows the default applied."
+)
+LOCATION_HELP = (
+    "Location/<clinic id>: whose calendar to search; needed only when there are several clinics."
+)
 SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
     "Appointment": [
         ("date", "date", "The start: `ge` and `lt` prefixes."),
@@ -227,11 +244,15 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
     ],
     "Practitioner": [("_count", "number", "Page size, 1-200.")],
     "Location": [],
-    "Schedule": [("actor", "reference", "Practitioner/<provider id>.")],
+    "Schedule": [
+        ("actor", "reference", "Practitioner/<provider id>."),
+        ("_count", "number", "Page size, 1-200."),
+    ],
     "Slot": [
         ("schedule", "reference", "Schedule/<provider id> (required)."),
         ("start", "date", "`ge` and `lt` prefixes (required, at most 31 days)."),
-        ("service-type", "token", "Treatment area codes, comma-separated (required)."),
+        ("service-type", "token", SERVICE_TYPE_HELP),
+        ("location", "reference", LOCATION_HELP),
     ],
     "CarePlan": [],
     "Patient": [],
@@ -278,8 +299,8 @@ def capability_statement(base: str) -> Json:
     }
 
 
-def _refuse_unknown(request: Request, kind: str, extra: tuple[str, ...] = ()) -> None:
-    known = {name for name, _, _ in SEARCH_PARAMS[kind]} | {"_cursor", *extra}
+def _refuse_unknown(request: Request, kind: str) -> None:
+    known = {name for name, _, _ in SEARCH_PARAMS[kind]} | {"_cursor"}
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise MalformedRequest(f"Unknown search parameter(s) for {kind}: {', '.join(unknown)}.")
@@ -418,7 +439,7 @@ async def search_fhir_schedules(
     `actor` keeps one provider's. A `searchset` Bundle; an unknown parameter is a 400
     OperationOutcome.
     """
-    _refuse_unknown(request, "Schedule", ("_count",))
+    _refuse_unknown(request, "Schedule")
     provider_id = _reference_id(actor, "Practitioner", "actor")
     if provider_id is not None:
         provider = db.get(Provider, provider_id)
@@ -447,24 +468,26 @@ async def search_fhir_slots(
     _: AnyCaller,
     schedule: Annotated[str, Query(max_length=60)],
     service_type: Annotated[
-        str,
+        str | None,
         Query(
             alias="service-type",
             min_length=2,
             max_length=200,
             pattern=r"^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$",
+            description=SERVICE_TYPE_HELP,
         ),
-    ],
+    ] = None,
     start: StartQuery = None,
-    location: Annotated[str | None, Query(max_length=60)] = None,
+    location: Annotated[str | None, Query(max_length=60, description=LOCATION_HELP)] = None,
 ) -> FhirResponse:
     """Search free Slots of a Schedule: the starts at which a booking would succeed now.
 
     Computed like `GET /v1/availability` (working time, sessions, holds, slot grid, notice)
     for the treatment areas in `service-type`, at most 31 days at a time; each Slot lasts the
-    client's stay. A missing or unreadable `start` bound is a 400 OperationOutcome.
+    client's stay. Without `service-type`, for the shortest session there is (the catalogue's
+    shortest area). A missing or unreadable `start` bound is a 400 OperationOutcome.
     """
-    _refuse_unknown(request, "Slot", ("location",))
+    _refuse_unknown(request, "Slot")
     provider_id = _reference_id(schedule, "Schedule", "schedule")
     assert provider_id is not None
     starts_from, until = _bounds(start, "start")
@@ -475,11 +498,22 @@ async def search_fhir_slots(
     if db.get(Provider, provider_id) is None:
         raise NotFound(f"No Schedule has the id {provider_id}.")
     found = availability.resolve_location(db, _reference_id(location, "Location", "location"), None)
+    defaults: tuple[tuple[str, str], ...] = ()
+    if service_type is None:
+        # FHIR clients ask for a Schedule's free Slots without naming a service; the shortest
+        # session fits wherever a longer one does, so its starts are all a Schedule offers.
+        shortest = repository.shortest_area(db)
+        if shortest is None:  # an empty catalogue: nothing can be booked
+            self_url, _next = _links(request, "Slot", None)
+            return _send(resources.searchset([], _base(request), self_url, None))
+        service_type = shortest.code
+        defaults = (("service-type", service_type),)
+    areas = service_type.split(",")
     runs, _zone, offsets = availability.search(
         db,
         settings,
         availability.Search(
-            areas=service_type.split(","),
+            areas=areas,
             intensity=Intensity.standard,
             numbing=False,
             starts_from=starts_from,
@@ -490,8 +524,11 @@ async def search_fhir_slots(
     )
     stay = timedelta(minutes=offsets.numbing + offsets.treatment)
     starts = sorted({s.starts_at for s in expand(runs, settings.slot_grid_minutes)})
-    entries = [resources.slot(provider_id, s, s + stay) for s in starts]
-    self_url, _next = _links(request, "Slot", None)
+    names = repository.area_names(db, set(areas))
+    entries = [
+        resources.slot(provider_id, s, s + stay, areas=areas, area_names=names) for s in starts
+    ]
+    self_url, _next = _links(request, "Slot", None, defaults)
     return _send(resources.searchset(entries, _base(request), self_url, None))
 
 

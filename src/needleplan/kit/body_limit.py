@@ -37,9 +37,10 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")  # a FHIR path behind it still gets FHIR's form
         length = _content_length(Headers(scope=scope))
         if length is not None and length > self.max_bytes:
-            await problem_response(_too_large(self.max_bytes), path)(scope, receive, send)
+            await problem_response(_too_large(self.max_bytes), path, root)(scope, receive, send)
             return
 
         received = 0
@@ -74,4 +75,4 @@ class BodyLimitMiddleware:
             if not refused or response_started:
                 raise
         if refused and not response_started:
-            await problem_response(_too_large(self.max_bytes), path)(scope, receive, send)
+            await problem_response(_too_large(self.max_bytes), path, root)(scope, receive, send)
