@@ -82,7 +82,7 @@ bench-growth: install
 bench-ci: install
 	$(BIN)/python bench/calendar_bench.py --db sqlite --runs 10
 	$(BIN)/python bench/calendar_bench.py --db postgres --runs 10
-	$(BIN)/python bench/run.py --seconds 2 --warmup 0.5 --only booking,booking-no-events,day-schedule
+	$(BIN)/python bench/run.py --seconds 2 --warmup 0.5 --only booking,booking-no-events,session-get,session-list,day-schedule
 
 clean:
 	rm -rf $(VENV) node_modules needleplan.db needleplan.db-wal needleplan.db-shm .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
