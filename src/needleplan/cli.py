@@ -311,7 +311,8 @@ def _start_worker(database_url: str, lanes: int = 4) -> threading.Event:
     from needleplan.webhooks import worker
 
     stop = threading.Event()
-    worker.start(Database(database_url), get_settings(), stop, lanes)
+    settings = get_settings()
+    worker.start(Database(database_url, settings=settings), settings, stop, lanes)
     return stop
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from needleplan.config import Settings, get_settings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -135,11 +137,28 @@ def rollback(db: Session) -> None:
     db.rollback()
 
 
-class Database:
-    """Hands out sessions. Tests subclass it to bind sessions to a rolled-back connection."""
+_SETTINGS = "needleplan.settings"
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+
+def settings_of(db: Session) -> Settings:
+    """The settings of whoever owns ``db``'s transaction (the app's, the worker's), for the work
+    done on its behalf where no caller hands them down: the pre-commit steps (events rendered,
+    webhook deliveries scheduled). A transaction no owner stamped runs under the environment's."""
+    stamped: Settings | None = db.info.get(_SETTINGS)
+    return stamped if stamped is not None else get_settings()
+
+
+class Database:
+    """Hands out sessions. Tests subclass it to bind sessions to a rolled-back connection.
+
+    ``settings``: the deployment's settings, which every transaction of this database carries
+    (``settings_of``); ``create_app`` gives the app's to the database it serves."""
+
+    def __init__(
+        self, url: str, engine: Engine | None = None, settings: Settings | None = None
+    ) -> None:
         self.url = url
+        self.settings = settings
         self.engine = engine or make_engine(url)
         self._write_gate: asyncio.Lock | None = None
         self._write_engine = (
@@ -180,6 +199,8 @@ class Database:
         exception. ``adopt`` continues the transaction a session already began (the request's,
         begun by authentication) instead of opening one; it is closed at the end all the same."""
         with adopt if adopt is not None else self.session(write=write) as db:
+            if self.settings is not None:
+                db.info[_SETTINGS] = self.settings
             try:
                 yield db
                 commit(db)

@@ -40,6 +40,9 @@ Every `/v1` operation needs `Authorization: Bearer <api key>`. Errors are
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
+    # Work done for a request's transaction after its handler returns (events rendered, webhook
+    # deliveries scheduled) runs under these settings, not the environment's.
+    database.settings = settings
     app: FastAPI = FastAPIOffline(
         title="needleplan",
         version=__version__,

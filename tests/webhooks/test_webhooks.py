@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from needleplan.config import Settings, get_settings
 from needleplan.db import Database
+from needleplan.main import create_app
 from needleplan.webhooks import schedule, worker
 from tests.conftest import Headers, RollbackDatabase
 from tests.factories import make_client
@@ -191,34 +192,30 @@ def test_the_schedule_has_one_jittered_wait_per_attempt() -> None:
 
 
 def test_the_first_number_of_the_schedule_delays_the_first_attempt(
-    client: TestClient,
     admin: Headers,
     database: RollbackDatabase,
     settings: Settings,
     http: httpx.Client,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The API (fanout.py) and the worker read one environment: 2 s before the first attempt,
-    # 1 s before the one retry, then failed.
-    monkeypatch.setenv("NEEDLEPLAN_WEBHOOK_RETRY_SCHEDULE", "2,1")
-    get_settings.cache_clear()
+    # The app's settings, not the environment's, schedule the deliveries its requests write
+    # (fanout.py runs in the request's pre-commit step): 2 s before the first attempt, 1 s
+    # before the one retry, then failed. The environment keeps its default (0 s first).
     slow = settings.model_copy(update={"webhook_retry_schedule": [2, 1]})
-    try:
-        with receiver([500, 500]) as hooks:
-            hook = _register(client, admin, hooks.url, ["location.created"])
-            created = time.monotonic()
-            _location(client, admin)
-            [pending] = _deliveries(client, admin, hook)
-            wait = _instant(pending["next_attempt_at"]) - _instant(pending["created_at"])
-            assert timedelta(seconds=1.9) <= wait <= timedelta(seconds=2.3)
-            arrived: list[float] = []
-            deadline = time.monotonic() + 10
-            while len(hooks.received) < 2 and time.monotonic() < deadline:
-                _drain(database, slow, http)
-                arrived += [time.monotonic()] * (len(hooks.received) - len(arrived))
-                time.sleep(0.05)
-    finally:
-        get_settings.cache_clear()
+    assert get_settings().webhook_retry_schedule[0] == 0
+    client = TestClient(create_app(slow, database))
+    with receiver([500, 500]) as hooks:
+        hook = _register(client, admin, hooks.url, ["location.created"])
+        created = time.monotonic()
+        _location(client, admin)
+        [pending] = _deliveries(client, admin, hook)
+        wait = _instant(pending["next_attempt_at"]) - _instant(pending["created_at"])
+        assert timedelta(seconds=1.9) <= wait <= timedelta(seconds=2.3)
+        arrived: list[float] = []
+        deadline = time.monotonic() + 10
+        while len(hooks.received) < 2 and time.monotonic() < deadline:
+            _drain(database, slow, http)
+            arrived += [time.monotonic()] * (len(hooks.received) - len(arrived))
+            time.sleep(0.05)
     assert len(hooks.received) == 2
     assert arrived[0] - created >= 1.9
     assert arrived[1] - arrived[0] >= 0.9

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
-from needleplan.config import Settings, get_settings
+from needleplan.config import Settings
+from needleplan.db import settings_of
 from needleplan.durations.quote import DurationQuote, Intensity, segments_for
 from needleplan.events.outbox import emit, renders
 from needleplan.kit.crud import bump_version, get_or_404, require_reference
@@ -531,7 +532,7 @@ def _known(db: Session, session_id: str) -> _Known | None:
 def _render(db: Session, session_id: str, role: Role) -> SessionRead | None:
     """As ``GET /v1/sessions/{session_id}`` reads it (screening flags under the deployment's
     settings), from what the transaction's use case already computed when it still holds."""
-    settings = get_settings()
+    settings = settings_of(db)
     known = _known(db, session_id)
     if known is not None:
         session, zone, verdict_key, verdict = known

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from needleplan.auth.roles import Role
-from needleplan.config import get_settings
+from needleplan.db import settings_of
 from needleplan.events import catalogue
 from needleplan.models import Event, WebhookDelivery, WebhookEndpoint
 from needleplan.webhooks import repository, schedule
@@ -35,7 +35,7 @@ def deliveries_for(db: Session, events: Sequence[Event]) -> None:
     if not events:
         return
     endpoints = repository.enabled_endpoints(db)
-    retry_schedule = get_settings().webhook_retry_schedule
+    retry_schedule = settings_of(db).webhook_retry_schedule
     for event in events:
         for endpoint in endpoints:
             if wants(endpoint, event):
