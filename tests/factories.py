@@ -92,13 +92,19 @@ def make_client(
     conditions: tuple[str, ...] = (),
     screened_on: date | None = None,
     screened: bool = True,
+    numbing_preference: str | None = "never",
 ) -> str:
+    """A client, screened today unless told otherwise. Their ``numbing_preference`` is
+    ``never`` (a booking or plan that leaves ``numbing`` out numbs nothing, as before clients
+    had one); a test of ``ask`` says so, and ``None`` leaves it to the API's default, ``ask``."""
     body = {
         "first_name": name,
         "last_name": "Test",
         "date_of_birth": born,
         "email": f"{name.lower()}@example.org",
     }
+    if numbing_preference is not None:
+        body["numbing_preference"] = numbing_preference
     client_id: str = _created(client.post("/v1/clients", json=body, headers=clinician))["id"]
     if screened:
         screening = {

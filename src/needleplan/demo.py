@@ -17,6 +17,7 @@ from needleplan.auth.roles import Role
 from needleplan.auth.service import CLI_CALLER, create_api_key
 from needleplan.clients.repository import client_by_email
 from needleplan.kit.localtime import local_date
+from needleplan.kit.statuses import NumbingPreference
 from needleplan.kit.time import utc_now
 from needleplan.locations.repository import location_named
 from needleplan.models import Client, Location, Provider, Room, WorkingInterval
@@ -38,17 +39,28 @@ class DemoClient:
     email: str
     conditions: tuple[str, ...]
     what: str  # what a newcomer should expect when booking them
+    numbing: NumbingPreference  # what a booking that leaves `numbing` out does
 
 
 DEMO_CLIENTS = (
-    DemoClient("Anna", "Beispiel", date(1988, 4, 12), "anna.beispiel@example.org", (), "eligible"),
+    DemoClient(
+        "Anna",
+        "Beispiel",
+        date(1988, 4, 12),
+        "anna.beispiel@example.org",
+        (),
+        "eligible; always numbed",
+        NumbingPreference.always,
+    ),
     DemoClient(
         "Lena",
         "Muster",
         date(1995, 11, 3),
         "lena.muster@example.org",
         ("sensitive_skin",),
-        "eligible with a caution (sensitive skin) a clinician acknowledges before check-in",
+        "eligible with a caution (sensitive skin) a clinician acknowledges before check-in; "
+        "never numbed",
+        NumbingPreference.never,
     ),
     DemoClient(
         "Sofia",
@@ -56,7 +68,8 @@ DEMO_CLIENTS = (
         date(1979, 2, 28),
         "sofia.probe@example.org",
         ("keloid_history",),
-        "not eligible (keloid history)",
+        "not eligible (keloid history); never numbed",
+        NumbingPreference.never,
     ),
 )
 
@@ -128,6 +141,7 @@ def _add_demo_clinic(db: Session) -> None:
                 last_name=who.last_name,
                 date_of_birth=who.born,
                 email=who.email,
+                numbing_preference=who.numbing,
             )
         )
     db.flush()

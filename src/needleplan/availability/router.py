@@ -10,6 +10,7 @@ from needleplan.availability.schemas import Availability, AvailableSlot
 from needleplan.availability.slots import expand
 from needleplan.deps import AnyCaller, DbDep, SettingsDep
 from needleplan.durations.quote import Intensity
+from needleplan.durations.service import numbing_for
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.time import Instant
 from needleplan.kit.transaction import v1_router
@@ -54,20 +55,38 @@ async def get_availability(
         Instant,
         Query(alias="to", description="Starts before this instant (31 days at most after `from`)."),
     ],
-    numbing: bool = False,
+    numbing: Annotated[
+        bool | None,
+        Query(
+            description="Numbing first. Left out: the `client_id`'s `numbing_preference` "
+            "(`ask` is a 422 naming `numbing`); no numbing when no client is named."
+        ),
+    ] = None,
     intensity: Intensity = Intensity.standard,
     location_id: Annotated[str | None, Query(max_length=36)] = None,
     provider_id: Annotated[str | None, Query(max_length=36)] = None,
     room_id: Annotated[str | None, Query(max_length=36)] = None,
+    client_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=36,
+            description="The client to book: only starts where they are free too, and their "
+            "numbing preference when `numbing` is left out.",
+        ),
+    ] = None,
 ) -> Availability:
     """Free slots: the start instants at which a booking would succeed right now.
 
     Everything the booking engine checks counts: working plans and exceptions, live sessions,
     unexpired holds, numbing and turnover, the slot grid and minimum notice. One row per start
-    and provider, with the first free room by name (or the room asked for).
+    and provider, with the first free room by name (or the room asked for). With `client_id`,
+    only starts where that client is free too; a search that leaves `numbing` out follows their
+    `numbing_preference` (422 naming `numbing` when it is `ask`) and numbs nothing without one.
     """
     codes = _area_codes(areas)
     location = service.resolve_location(db, location_id, room_id)
+    numbing = numbing_for(db, numbing, client_id, location="query")
     runs, zone, offsets = service.search(
         db,
         settings,
@@ -80,6 +99,7 @@ async def get_availability(
             location_id=location.id,
             provider_id=provider_id,
             room_id=room_id,
+            client_id=client_id,
         ),
     )
     client_leaves = timedelta(minutes=offsets.numbing + offsets.treatment)

@@ -36,6 +36,7 @@ class Search:
     location_id: str
     provider_id: str | None = None
     room_id: str | None = None
+    client_id: str | None = None  # only where this client is free too
 
 
 def _query_error(field: str, detail: str, code: str) -> ValidationFailed:
@@ -135,6 +136,7 @@ def search(
         query.starts_from,
         query.until,
         provider_id=query.provider_id,
+        client_id=query.client_id,
     )
     return runs, calendar.zone, calendar.offsets
 

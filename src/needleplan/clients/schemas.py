@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, EmailStr, Field
 
 from needleplan.kit.models import AsSent, JsonDate, RequestModel, ResponseModel, omitted
+from needleplan.kit.statuses import NumbingPreference
 
 PersonName = Annotated[str, Field(min_length=1, max_length=100), AsSent()]
 Phone = Annotated[
@@ -20,6 +21,20 @@ Phone = Annotated[
 ]
 Notes = Annotated[str, Field(max_length=5000), AsSent()]
 Email = Annotated[EmailStr, AsSent(max_length=254)]
+ComfortNotes = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        description="Clinicians and admins only (403 for other roles): what makes sessions "
+        "bearable for this client, e.g. pain tolerance. Never in logs or integration events.",
+        examples=["Low pain tolerance; prefers breaks on the forehead."],
+    ),
+    AsSent(),
+]
+NUMBING_PREFERENCE = (
+    "Whether a booking, hold, quote or availability search that leaves `numbing` out numbs: "
+    "`always`, `never`, or `ask` (the request must then say; 422 naming `numbing`)."
+)
 
 
 def _plausible_birth_date(value: date) -> date:
@@ -40,6 +55,10 @@ class ClientCreate(RequestModel):
     email: Email | None = Field(default=None, max_length=254, examples=["anna@example.org"])
     phone: Phone | None = None
     notes: Notes | None = None
+    numbing_preference: NumbingPreference = Field(
+        default=NumbingPreference.ask, description=NUMBING_PREFERENCE
+    )
+    comfort_notes: ComfortNotes | None = None
 
 
 class ClientUpdate(RequestModel):
@@ -49,6 +68,10 @@ class ClientUpdate(RequestModel):
     email: Email | None = Field(default=None, max_length=254)
     phone: Phone | None = None
     notes: Notes | None = None
+    numbing_preference: Annotated[NumbingPreference, Field(description=NUMBING_PREFERENCE)] = (
+        omitted()
+    )
+    comfort_notes: ComfortNotes | None = None
 
 
 class ClientRead(ResponseModel):
@@ -59,6 +82,10 @@ class ClientRead(ResponseModel):
     email: str | None
     phone: str | None
     notes: str | None
+    numbing_preference: NumbingPreference
+    comfort_notes: str | None = Field(
+        description="null for front desk keys, who may not read it (clinicians and admins only)."
+    )
     version: int
     created_at: datetime
     updated_at: datetime | None

@@ -17,9 +17,12 @@ async def quote_duration(
 
     Light intensity takes each area's minimum minutes, standard the midpoint, intensive the
     maximum; the sum is rounded up to the 5-minute grid. Numbing (when asked) comes first and
-    keeps only the client and room busy; the room's turnover comes last.
+    keeps only the client and room busy; the room's turnover comes last. A quote that leaves
+    `numbing` out follows the `client_id`'s `numbing_preference` (422 naming `numbing` when it
+    is `ask`), and numbs nothing when no client is named.
     """
-    quote = service.quote_for_codes(db, settings, body.areas, body.intensity, numbing=body.numbing)
+    numbing = service.numbing_for(db, body.numbing, body.client_id)
+    quote = service.quote_for_codes(db, settings, body.areas, body.intensity, numbing=numbing)
     return DurationQuoteRead(
         areas=body.areas,
         intensity=body.intensity,

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from needleplan.durations.quote import Intensity, Resource, SegmentKind
-from needleplan.kit.models import JsonBool, RequestModel, ResponseModel
+from needleplan.kit.models import AsSent, JsonBool, RequestModel, ResponseModel
 from needleplan.treatment_areas.schemas import AreaCode
 
 
@@ -15,8 +17,14 @@ class DurationQuoteRequest(RequestModel):
         description="Area codes, each once.",
     )
     intensity: Intensity = Intensity.standard
-    numbing: JsonBool = Field(
-        default=False, description="Apply numbing cream before the treatment."
+    numbing: JsonBool | None = Field(
+        default=None,
+        description="Apply numbing cream before the treatment. Left out: the `client_id`'s "
+        "`numbing_preference` (`always`/`never`; `ask` is a 422 naming `numbing`); without "
+        "`client_id`, no numbing.",
+    )
+    client_id: Annotated[str, Field(min_length=1, max_length=36), AsSent()] | None = Field(
+        default=None, description="The client the quote is for: decides a left-out `numbing`."
     )
 
 

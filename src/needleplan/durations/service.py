@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from needleplan.clients.service import numbing_choice
 from needleplan.config import Settings
 from needleplan.durations import repository
 from needleplan.durations.quote import (
@@ -40,6 +41,17 @@ def check_area_codes(
         duplicates=True,
     )
     return catalogue
+
+
+def numbing_for(
+    db: Session, asked: bool | None, client_id: str | None, *, location: str = "body"
+) -> bool:
+    """A quote's or availability search's numbing (docs/domain.md#comfort): as asked; left out,
+    the named client's preference (422 naming ``numbing`` when it is ``ask``); no numbing when
+    no client is named, as before clients had a preference."""
+    if client_id is None:
+        return bool(asked)
+    return numbing_choice(db, client_id, asked, location=location).numbing
 
 
 def quote_for_codes(

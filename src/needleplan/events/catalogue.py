@@ -74,6 +74,13 @@ _READERS: dict[str, Role] = {
 }
 
 
+# Fields that only a role this high reads (its GET shows them null below it): the feed and
+# webhooks blank them for lower roles, since one payload serves every role above integration.
+_FIELD_READERS: dict[str, dict[str, Role]] = {
+    "client": {"comfort_notes": Role.clinician},
+}
+
+
 def reader_of(kind: str) -> Role:
     return _READERS.get(kind, Role.integration)
 
@@ -81,3 +88,9 @@ def reader_of(kind: str) -> Role:
 def hidden_kinds(role: Role) -> list[str]:
     """The subject kinds whose events ``role`` does not see."""
     return sorted(kind for kind, needed in _READERS.items() if not role.may_act_as(needed))
+
+
+def hidden_fields(kind: str, role: Role) -> list[str]:
+    """The fields of ``kind``'s events that ``role`` reads as null."""
+    fields = _FIELD_READERS.get(kind, {})
+    return [field for field, needed in fields.items() if not role.may_act_as(needed)]

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from needleplan.durations.quote import Intensity
 from needleplan.kit.models import ResponseModel
+from needleplan.kit.statuses import NumbingSource
 from needleplan.sessions.lifecycle import HoldStatus
 from needleplan.sessions.schemas import BookingFields
 
@@ -21,6 +24,9 @@ class HoldRead(ResponseModel):
     areas: list[str]
     intensity: Intensity
     numbing: bool
+    numbing_source: NumbingSource = Field(
+        description="Where `numbing` came from: the request or the client's preference."
+    )
     starts_at: datetime
     ends_at: datetime
     expires_at: datetime

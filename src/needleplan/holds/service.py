@@ -31,6 +31,7 @@ def create_hold(
 ) -> tuple[Hold, ZoneInfo]:
     request = booking.request_from(body)
     location = booking.check_references(db, request)
+    request, numbing_source = booking.with_numbing(db, request, body.numbing)
     checked, _ = booking.check(db, settings, caller, request, location)
     expires_at = utc_now() + timedelta(minutes=settings.hold_minutes)
     hold = Hold(
@@ -41,6 +42,7 @@ def create_hold(
         areas=request.areas,
         intensity=request.intensity.value,
         numbing=request.numbing,
+        numbing_source=numbing_source,
         starts_at=request.starts_at,
         ends_at=checked.ends_at,
         expires_at=expires_at,

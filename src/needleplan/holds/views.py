@@ -22,6 +22,7 @@ def hold_read(hold: Hold, zone: ZoneInfo) -> HoldRead:
         areas=hold.areas,
         intensity=Intensity(hold.intensity),
         numbing=hold.numbing,
+        numbing_source=hold.numbing_source,
         starts_at=in_zone(hold.starts_at, zone),
         ends_at=in_zone(hold.ends_at, zone),
         expires_at=in_zone(hold.expires_at, zone),

@@ -196,9 +196,8 @@ def book_course(
             location_id=plan.location_id,
             areas=list(plan.areas),
             intensity=Intensity(plan.intensity),
-            numbing=plan.numbing,
             starts_at=slot.starts_at,
-            plan_id=plan.id,
+            plan_id=plan.id,  # numbing left out: the plan's (source `plan`)
         )
         session, zone, verdict = create_session(db, settings, caller, body, course=course)
         booked.append(session_read(session, zone, verdict, caller.role))

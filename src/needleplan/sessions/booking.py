@@ -8,18 +8,20 @@ race lost there still answers 409 ``slot-taken``, never a 500.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from needleplan.auth.service import Caller
+from needleplan.clients.service import numbing_choice
 from needleplan.config import Settings
 from needleplan.durations.quote import DurationQuote, Intensity
 from needleplan.durations.service import quote_for_codes
 from needleplan.kit.crud import require_reference
 from needleplan.kit.localtime import local_date
+from needleplan.kit.statuses import NumbingSource
 from needleplan.kit.time import utc_now
 from needleplan.models import BusyBlock, Client, Location, Provider, Room, TreatmentPlan
 from needleplan.problems import ValidationFailed, field_error
@@ -52,7 +54,8 @@ class BookingRequest:
 
 
 def request_from(body: BookingFields) -> BookingRequest:
-    """What a session or hold body asks for."""
+    """What a session or hold body asks for. A ``numbing`` left out reads false here until
+    ``with_numbing`` decides it, once the references are known."""
     return BookingRequest(
         client_id=body.client_id,
         provider_id=body.provider_id,
@@ -60,9 +63,21 @@ def request_from(body: BookingFields) -> BookingRequest:
         location_id=body.location_id,
         areas=list(body.areas),
         intensity=body.intensity,
-        numbing=body.numbing,
+        numbing=bool(body.numbing),
         starts_at=body.starts_at,
     )
+
+
+def with_numbing(
+    db: Session, request: BookingRequest, asked: bool | None, *, plan: TreatmentPlan | None = None
+) -> tuple[BookingRequest, NumbingSource]:
+    """Right after the references: the numbing asked for; left out, the plan's, else the
+    client's preference; 422 naming ``numbing`` when that is ``ask`` (docs/domain.md#comfort).
+    The client is already loaded by ``check_references``: no statement."""
+    chosen = numbing_choice(
+        db, request.client_id, asked, plan_numbing=plan.numbing if plan is not None else None
+    )
+    return replace(request, numbing=chosen.numbing), chosen.source
 
 
 @dataclass(frozen=True)

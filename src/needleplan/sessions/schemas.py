@@ -7,6 +7,7 @@ from pydantic import Field
 
 from needleplan.durations.quote import Intensity, Resource, SegmentKind
 from needleplan.kit.models import AsSent, JsonBool, RequestModel, ResponseModel, Text, omitted
+from needleplan.kit.statuses import NumbingSource
 from needleplan.kit.time import Instant
 from needleplan.sessions.lifecycle import SessionStatus
 from needleplan.treatment_areas.schemas import AreaCode
@@ -24,7 +25,12 @@ class BookingFields(RequestModel):
     location_id: Id
     areas: Areas
     intensity: Intensity = Intensity.standard
-    numbing: JsonBool = False
+    numbing: JsonBool | None = Field(
+        default=None,
+        description="Apply numbing cream first. Left out: a plan's booking takes the plan's; "
+        "else the client's `numbing_preference` (`always`/`never`); with `ask`, a 422 naming "
+        "`numbing` (docs/domain.md#comfort).",
+    )
     starts_at: Instant = Field(
         examples=["2027-03-09T10:00:00+01:00"],
         description="When the client's appointment starts (numbing first, when asked).",
@@ -88,6 +94,9 @@ class SessionRead(ResponseModel):
     areas: list[str]
     intensity: Intensity
     numbing: bool
+    numbing_source: NumbingSource = Field(
+        description="Where `numbing` came from: the request, the plan, or the client's preference."
+    )
     starts_at: datetime
     ends_at: datetime = Field(description="When the client leaves: the end of the treatment.")
     status: SessionStatus

@@ -121,6 +121,7 @@ def create_session(
     request = booking.request_from(body)
     plan = _plan_of(db, body.plan_id, request.client_id) if body.plan_id else None
     location = booking.check_references(db, request)
+    request, numbing_source = booking.with_numbing(db, request, body.numbing, plan=plan)
     hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
     in_plan = booking.PlanBooking(course, plan, body.override_reason) if plan else None
     checked, verdict = booking.check(db, settings, caller, request, location, plan=in_plan)
@@ -132,6 +133,7 @@ def create_session(
         areas=request.areas,
         intensity=request.intensity.value,
         numbing=request.numbing,
+        numbing_source=numbing_source,
         numbing_minutes=checked.quote.numbing_minutes,
         treatment_minutes=checked.quote.treatment_minutes,
         turnover_minutes=checked.quote.turnover_minutes,

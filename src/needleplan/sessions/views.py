@@ -53,6 +53,7 @@ def session_read(
         areas=session.areas,
         intensity=Intensity(session.intensity),
         numbing=session.numbing,
+        numbing_source=session.numbing_source,
         starts_at=in_zone(session.starts_at, zone),
         ends_at=in_zone(session.ends_at, zone),
         status=session.status,
