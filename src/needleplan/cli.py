@@ -307,12 +307,15 @@ def serve(
 
 
 def _start_worker(database_url: str, lanes: int = 4) -> threading.Event:
-    """Webhook delivery lanes in threads of this process; set the event to stop them."""
+    """Webhook delivery lanes and the due-notice lane (notices/emitter.py) in threads of this
+    process; set the event to stop them."""
+    from needleplan.notices import emitter
     from needleplan.webhooks import worker
 
     stop = threading.Event()
     settings = get_settings()
     worker.start(Database(database_url, settings=settings), settings, stop, lanes)
+    emitter.start(Database(database_url, settings=settings), settings, stop)
     return stop
 
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # Calendar feeds (calendar_feeds/): the sessions from this many days back to this many ahead.
     calendar_past_days: int = Field(default=30, ge=0, le=3650)
     calendar_future_days: int = Field(default=365, ge=1, le=3650)
+    # Care notices (docs/operations.md#care-notices): the worker looks for due notices this
+    # often when none is due, and emits at most this many per transaction.
+    notice_poll_seconds: float = Field(default=5, gt=0, le=3600)
+    notice_batch_size: int = Field(default=50, ge=1, le=1000)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

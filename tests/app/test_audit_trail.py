@@ -65,6 +65,15 @@ class World:
 _HOOK = {"url": "https://93.184.215.14/hook", "event_types": ["*"], "role": "admin"}
 
 
+_NOTICE = {
+    "code": "audit_notice",
+    "kind": "reminder",
+    "anchor": "start",
+    "offset_minutes": -60,
+    "text": "Your session starts in an hour.",
+}
+
+
 def _delivery(world: World) -> tuple[str, str]:
     """An endpoint and one of its deliveries (of its own creation's event)."""
     hook = world.created("/v1/webhook-endpoints", _HOOK)
@@ -454,6 +463,18 @@ CASES: dict[str, Case] = {
         ),
         lambda w, feed: w.client.delete(f"/v1/calendar-feeds/{feed['id']}", headers=w.admin),
         "calendar_feed",
+    ),
+    "createCareNotice": Case(
+        _nothing,
+        lambda w, _: w.client.post("/v1/care-notices", json=_NOTICE, headers=w.admin),
+        "care_notice",
+    ),
+    "updateCareNotice": Case(
+        lambda w: w.created("/v1/care-notices", _NOTICE),
+        lambda w, _: w.client.patch(
+            f"/v1/care-notices/{_NOTICE['code']}", json={"active": False}, headers=w.match()
+        ),
+        "care_notice",
     ),
 }
 

@@ -51,6 +51,8 @@ TYPES: dict[tuple[str, str], tuple[str, str]] = {
     ("webhook_delivery", "retry"): ("webhook_delivery.retried", "webhook_delivery"),
     ("calendar_feed", "create"): ("calendar_feed.created", "calendar_feed"),
     ("calendar_feed", "delete"): ("calendar_feed.deleted", "calendar_feed"),
+    ("care_notice", "create"): ("care_notice.created", "care_notice"),
+    ("care_notice", "update"): ("care_notice.updated", "care_notice"),
 }
 
 # Changes that follow from another mutation (a cascade), emitted by the use case that makes them.
@@ -58,6 +60,8 @@ CASCADES: dict[str, str] = {
     "session.needs_reschedule": "session",
     "hold.converted": "hold",
     "plan.completed": "treatment_plan",
+    # Not a mutation's: the worker emits it when a session's notice falls due (notices/emitter.py).
+    "session.notice_due": "session",
 }
 
 EVENT_TYPES: frozenset[str] = frozenset(t for t, _ in TYPES.values()) | frozenset(CASCADES)

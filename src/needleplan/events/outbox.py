@@ -1,11 +1,13 @@
 """Writing events: queued by the use case with its audit record, written by the same commit.
 
 ``emit`` queues (type, subject); ``db.commit`` runs ``_write`` as the transaction's last step, so
-an event exists exactly when its change does. Its ``data`` is the subject as its ``GET`` returns
-it at that moment, rendered by the renderer its package registers (``renders``) for the
-richest role, and for an ``integration`` key (derived from the richest render when the package
-says how), so a reader later gets the state at the time of the event, filtered for its role,
-without rendering anything.
+an event exists exactly when its change does. A package above may follow a subject kind
+(``follows``): its step runs at that commit too, with the ids of the kind's subjects emitted.
+Its ``data`` is the subject as its ``GET`` returns it at that moment, rendered by the renderer
+its package registers (``renders``) for the richest role, and for an ``integration`` key
+(derived from the richest render when the package says how), so a reader later gets the state
+at the time of the event, filtered for its role, without rendering anything. An event that is
+no change of its subject carries its own ``data`` (``emit_with_data``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
 from needleplan.auth.roles import Role
-from needleplan.db import queue_for_commit
+from needleplan.db import PreCommitStep, queue_for_commit
 from needleplan.events import catalogue, position
 from needleplan.kit.ids import new_id
 from needleplan.kit.time import utc_now
@@ -31,6 +33,7 @@ Narrower = Callable[[BaseModel], BaseModel]
 
 _RENDERERS: dict[str, Renderer] = {}
 _NARROWERS: dict[str, Narrower] = {}
+_FOLLOWERS: dict[str, list[PreCommitStep]] = {}
 
 
 def renders(kind: str, renderer: Renderer, *, narrowed: Narrower | None = None) -> None:
@@ -59,10 +62,33 @@ def _same(read: BaseModel) -> BaseModel:
     return read
 
 
+def follows(kind: str, step: PreCommitStep) -> None:
+    """Run ``step`` before the commit of every transaction that emits an event of ``kind``, with
+    the ids of its subjects (in emission order, repeats included). A package above the subject's
+    keeps its own rows in step with the subject this way without the subject's package importing
+    it (notices follow sessions)."""
+    steps = _FOLLOWERS.setdefault(kind, [])
+    if step not in steps:
+        steps.append(step)
+
+
 def emit(db: Session, event_type: str, kind: str, subject_id: str) -> None:
     """Queue one event on ``db``'s transaction; it is written if and when the transaction commits."""
     assert event_type in catalogue.EVENT_TYPES, event_type
-    queue_for_commit(db, _write, [(event_type, kind, subject_id, utc_now())])
+    queue_for_commit(db, _write, [(event_type, kind, subject_id, utc_now(), None)])
+    for step in _FOLLOWERS.get(kind, ()):
+        queue_for_commit(db, step, [subject_id])
+
+
+def emit_with_data(
+    db: Session, event_type: str, kind: str, subject_id: str, data: dict[str, Any]
+) -> None:
+    """Queue an event whose ``data`` is given rather than rendered from its subject (a notice
+    falling due: what is due, not the session). Every role that sees the kind reads the same
+    ``data``, so it carries nothing an ``integration`` key may not see. Followers do not run:
+    the subject did not change."""
+    assert event_type in catalogue.EVENT_TYPES, event_type
+    queue_for_commit(db, _write, [(event_type, kind, subject_id, utc_now(), data)])
 
 
 def emit_audited(db: Session, resource: str, action: str, resource_id: str) -> None:
@@ -101,9 +127,12 @@ def _write(db: Session, items: list[Any]) -> None:
     db.flush()
     xid = position.stamp(db)
     written: list[Event] = []
-    for event_type, kind, subject_id, occurred_at in items:
+    for event_type, kind, subject_id, occurred_at, given in items:
         shown = catalogue.reader_of(kind) is Role.integration
-        data, data_private = _payloads(db, kind, subject_id, shown)
+        if given is None:
+            data, data_private = _payloads(db, kind, subject_id, shown)
+        else:
+            data, data_private = given, given if shown else None
         written.append(
             Event(
                 id=new_id(),

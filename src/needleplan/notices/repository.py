@@ -1,0 +1,91 @@
+"""The statements that read care notices (templates) and sessions' notices, and the worker's
+claim of the notices that fell due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from needleplan.kit.pagination import keyset_page
+from needleplan.kit.statuses import NoticeState
+from needleplan.models import CareNotice, SessionNotice, TreatmentSession
+from needleplan.notices.rules import HAPPENING
+
+
+def page_of_templates(
+    db: Session, *, limit: int, cursor: str | None
+) -> tuple[list[CareNotice], str | None]:
+    return keyset_page(db, select(CareNotice), CareNotice.code, limit=limit, cursor=cursor)
+
+
+def catalogue_is_empty(db: Session) -> bool:
+    return db.exec(select(CareNotice.code).limit(1)).first() is None
+
+
+def all_templates(db: Session) -> list[CareNotice]:
+    """Every template, active or not (a handful: a clinic's reminders and care notices)."""
+    return list(db.exec(select(CareNotice).order_by(col(CareNotice.code))).all())
+
+
+def templates_by_code(db: Session, codes: Sequence[str]) -> dict[str, CareNotice]:
+    rows = db.exec(select(CareNotice).where(col(CareNotice.code).in_(list(codes)))).all()
+    return {row.code: row for row in rows}
+
+
+def notices_of_sessions(
+    db: Session, session_ids: Sequence[str], *, for_update: bool = False
+) -> list[SessionNotice]:
+    """The sessions' notices; ``for_update`` locks them on PostgreSQL, so a change of the sessions
+    waits for a worker emitting one of them and then sees it emitted."""
+    statement = select(SessionNotice).where(col(SessionNotice.session_id).in_(list(session_ids)))
+    if for_update and db.get_bind().dialect.name != "sqlite":
+        statement = statement.with_for_update(of=SessionNotice)
+    return list(db.exec(statement).all())
+
+
+def page_of_session_notices(
+    db: Session, session_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[SessionNotice], str | None]:
+    statement = select(SessionNotice).where(SessionNotice.session_id == session_id)
+    return keyset_page(
+        db, statement, SessionNotice.due_at, SessionNotice.id, limit=limit, cursor=cursor
+    )
+
+
+def _due(now: datetime) -> SelectOfScalar[SessionNotice]:
+    """Scheduled notices due by ``now`` of sessions that happen (a cancelled session's notices
+    are cancelled with it; the join makes sure none slips through)."""
+    return (
+        select(SessionNotice)
+        .join(TreatmentSession, col(TreatmentSession.id) == col(SessionNotice.session_id))
+        .where(
+            SessionNotice.state == NoticeState.scheduled,
+            col(SessionNotice.due_at) <= now,
+            col(TreatmentSession.status).in_(HAPPENING),
+        )
+    )
+
+
+def any_due(db: Session, now: datetime) -> bool:
+    """A read, so an idle worker takes no write lock (SQLite has one writer)."""
+    return db.exec(_due(now).limit(1)).first() is not None
+
+
+def claim_due(db: Session, now: datetime, limit: int) -> list[SessionNotice]:
+    """Up to ``limit`` due notices, oldest due first. PostgreSQL: locked ``FOR UPDATE SKIP
+    LOCKED``, so several workers claim disjoint notices and each is emitted by one of them;
+    SQLite serialises write transactions, so claims never overlap either."""
+    statement = _due(now).order_by(col(SessionNotice.due_at), col(SessionNotice.id)).limit(limit)
+    if db.get_bind().dialect.name != "sqlite":
+        statement = statement.with_for_update(skip_locked=True, of=SessionNotice)
+    return list(db.exec(statement).all())
+
+
+def sessions_by_id(db: Session, session_ids: Sequence[str]) -> dict[str, TreatmentSession]:
+    rows = db.exec(
+        select(TreatmentSession).where(col(TreatmentSession.id).in_(list(session_ids)))
+    ).all()
+    return {row.id: row for row in rows}

@@ -1,0 +1,241 @@
+"""Care notices: the templates (admin), and each session's notices kept in step with it.
+
+Sessions never import this package (it sits above them). It follows the sessions' events
+instead (``events.outbox.follows``): every transaction that books, moves, changes or cancels a
+session emits a ``session`` event, and before it commits ``schedule_for_sessions`` makes the
+session's notices match its current times and status (rules.py), in that same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from needleplan.audit.service import record
+from needleplan.auth.roles import Role
+from needleplan.auth.service import Caller
+from needleplan.durations.service import check_area_codes
+from needleplan.events.outbox import follows, renders
+from needleplan.kit.crud import apply_changes, get_or_404, require_reference
+from needleplan.kit.etag import require_if_match
+from needleplan.kit.localtime import in_zone
+from needleplan.kit.statuses import NoticeState
+from needleplan.kit.time import utc_now
+from needleplan.locations.service import zone_of
+from needleplan.models import CareNotice, Device, SessionNotice, TreatmentSession
+from needleplan.notices import repository, rules
+from needleplan.notices.schemas import (
+    CareNoticeCreate,
+    CareNoticeRead,
+    CareNoticeUpdate,
+    SessionNoticeRead,
+)
+from needleplan.problems import AlreadyExists
+
+
+def notice_read(row: CareNotice) -> CareNoticeRead:
+    return CareNoticeRead(
+        code=row.code,
+        kind=row.kind,
+        anchor=row.anchor,
+        offset_minutes=row.offset_minutes,
+        areas=row.areas,
+        device=row.device_code,
+        text=row.text,
+        active=row.active,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _check_filters(db: Session, changes: dict[str, Any]) -> None:
+    """The filters name known treatment areas and a known device (422 naming the field)."""
+    if changes.get("areas") is not None:
+        check_area_codes(db, changes["areas"])
+    if changes.get("device") is not None:
+        require_reference(db, Device, changes["device"], field="device", what="device")
+
+
+def _columns(changes: dict[str, Any]) -> dict[str, Any]:
+    if "device" in changes:
+        changes["device_code"] = changes.pop("device")
+    return changes
+
+
+def create_template(db: Session, caller: Caller, body: CareNoticeCreate) -> CareNotice:
+    if db.get(CareNotice, body.code) is not None:
+        raise AlreadyExists(f"A care notice with code {body.code!r} already exists.")
+    changes = body.model_dump()
+    _check_filters(db, changes)
+    row = CareNotice(**_columns(changes))
+    db.add(row)
+    db.flush()
+    record(db, caller, "create", "care_notice", row.code)
+    return row
+
+
+def get_template(db: Session, code: str) -> CareNotice:
+    return get_or_404(db, CareNotice, code, what="care notice")
+
+
+def list_templates(
+    db: Session, *, limit: int, cursor: str | None
+) -> tuple[list[CareNotice], str | None]:
+    return repository.page_of_templates(db, limit=limit, cursor=cursor)
+
+
+def update_template(
+    db: Session, caller: Caller, code: str, body: CareNoticeUpdate, if_match: str | None
+) -> CareNotice:
+    """A merge patch. Sessions booked or moved from now on use the new times and filters; a
+    notice already scheduled keeps its due time, and reads (and is emitted with) the new text.
+    Switched off (``active: false``), the template's scheduled notices are not emitted."""
+    row = get_or_404(db, CareNotice, code, what="care notice", for_update=True)
+    require_if_match(if_match, row.version)
+    changes = body.model_dump(exclude_unset=True)
+    _check_filters(db, changes)
+    apply_changes(row, _columns(changes))
+    db.flush()
+    record(db, caller, "update", "care_notice", row.code)
+    return row
+
+
+# --- a session's notices -------------------------------------------------------------------
+
+
+def _template(row: CareNotice) -> rules.Template:
+    return rules.Template(
+        code=row.code,
+        kind=row.kind,
+        anchor=row.anchor,
+        offset_minutes=row.offset_minutes,
+        areas=tuple(row.areas) if row.areas is not None else None,
+        device_code=row.device_code,
+        active=row.active,
+    )
+
+
+def _times(session: TreatmentSession) -> rules.SessionTimes:
+    return rules.SessionTimes(
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        status=session.status,
+        areas=tuple(session.areas),
+        device_code=session.device_code,
+    )
+
+
+def schedule_for_sessions(db: Session, session_ids: list[Any]) -> None:
+    """Make the notices of the sessions a transaction touched match their current times and
+    status (rules.reconcile). Runs just before the transaction commits (``follows`` below)."""
+    ids: list[str] = list(dict.fromkeys(session_ids))
+    db.flush()
+    sessions = [s for s in (db.get(TreatmentSession, i) for i in ids) if s is not None]
+    if not sessions:
+        return
+    templates = [_template(t) for t in repository.all_templates(db)]
+    rows: dict[str, dict[str, SessionNotice]] = {}
+    for row in repository.notices_of_sessions(db, [s.id for s in sessions], for_update=True):
+        rows.setdefault(row.session_id, {})[row.notice_code] = row
+    now = utc_now()
+    for session in sessions:
+        held = rows.get(session.id, {})
+        decisions = rules.reconcile(
+            _times(session),
+            templates,
+            [rules.Held(r.notice_code, r.kind, r.due_at, r.state) for r in held.values()],
+            now,
+        )
+        for decision in decisions:
+            _apply(db, session, held.get(decision.code), decision, now)
+    db.flush()
+
+
+def _apply(
+    db: Session,
+    session: TreatmentSession,
+    row: SessionNotice | None,
+    decision: rules.Decision,
+    now: Any,
+) -> None:
+    if row is None:
+        db.add(
+            SessionNotice(
+                session_id=session.id,
+                notice_code=decision.code,
+                kind=decision.kind,
+                due_at=decision.due_at,
+                state=decision.state,
+                session_version=session.version,
+            )
+        )
+        return
+    changed = (row.due_at, row.state, row.kind) != (decision.due_at, decision.state, decision.kind)
+    rescheduled = decision.state is NoticeState.scheduled
+    if not changed and (not rescheduled or row.session_version == session.version):
+        return
+    row.due_at, row.state, row.kind = decision.due_at, decision.state, decision.kind
+    if rescheduled:
+        row.session_version = session.version
+        row.emitted_at = None
+    row.updated_at = now
+
+
+def session_notices(
+    db: Session, session_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[SessionNoticeRead], str | None]:
+    """A session's notices by due time, each in the session's location's offset."""
+    session = get_or_404(db, TreatmentSession, session_id, what="session")
+    rows, next_cursor = repository.page_of_session_notices(
+        db, session_id, limit=limit, cursor=cursor
+    )
+    zone = zone_of(db, session.location_id)
+    texts = repository.templates_by_code(db, sorted({r.notice_code for r in rows})) if rows else {}
+    return [_notice_read(r, zone, texts) for r in rows], next_cursor
+
+
+def _notice_read(
+    row: SessionNotice, zone: ZoneInfo, texts: dict[str, CareNotice]
+) -> SessionNoticeRead:
+    template = texts.get(row.notice_code)
+    return SessionNoticeRead(
+        code=row.notice_code,
+        kind=row.kind,
+        due_at=in_zone(row.due_at, zone),
+        state=row.state,
+        text=template.text if template is not None else "",
+        session_version=row.session_version,
+        emitted_at=row.emitted_at,
+    )
+
+
+def due_payload(
+    notice: SessionNotice, template: CareNotice, session: TreatmentSession, zone: ZoneInfo
+) -> dict[str, Any]:
+    """``session.notice_due``'s data: what is due, for whom (ids only, never names)."""
+    return {
+        "code": notice.notice_code,
+        "kind": str(notice.kind),
+        "text": template.text,
+        "due_at": in_zone(notice.due_at, zone).isoformat(),
+        "session_id": session.id,
+        "client_id": session.client_id,
+        "session_version": notice.session_version,
+    }
+
+
+def _render(db: Session, code: str, role: Role) -> BaseModel | None:
+    row = db.get(CareNotice, code)
+    return None if row is None else notice_read(row)
+
+
+def _same(read: BaseModel) -> BaseModel:
+    return read
+
+
+renders("care_notice", _render, narrowed=_same)
+follows("session", schedule_for_sessions)
