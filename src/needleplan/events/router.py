@@ -46,7 +46,8 @@ async def list_events(
     for the reading key's role: an `integration` key sees no names, contacts, notes, cautions or
     screening answers, and gets no `screening.*`, `eligibility_override.*`,
     `condition_retraction.*`, `api_key.*` or `webhook*` events (front desk and clinicians get
-    no `api_key.*`, `webhook_endpoint.*` or `webhook_delivery.*`). `next_cursor` is always present: repeat it as `after` to tail the feed; no
+    no `api_key.*`, `webhook_endpoint.*` or `webhook_delivery.*`; front desk reads clients'
+    `comfort_notes` as null). `next_cursor` is always present: repeat it as `after` to tail the feed; no
     event ever appears behind it. A cursor older than the retention
     (`NEEDLEPLAN_EVENT_RETENTION_DAYS`) is a 410 (`cursor-expired`); an unknown type a 422.
     """
