@@ -52,6 +52,7 @@ def is_known_revision(url: str, revision: str) -> bool:
 def migrate(database: Database) -> None:
     """Bring the schema to head, then install the shipped catalogues where they are empty."""
     command.upgrade(alembic_config(database.url), "head")
+    from needleplan.devices.catalogue import install_default_devices
     from needleplan.notices.catalogue import install_default_notices
     from needleplan.screening.catalogue import install_default_conditions
     from needleplan.treatment_areas.catalogue import install_default_areas
@@ -60,3 +61,5 @@ def migrate(database: Database) -> None:
         install_default_areas(db)
         install_default_conditions(db)
         install_default_notices(db)
+        # After the areas: a device's minutes name only areas the catalogue has.
+        install_default_devices(db)

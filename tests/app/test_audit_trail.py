@@ -141,6 +141,7 @@ def _at_treatment(action: str) -> Callable[[World, dict[str, Any]], Any]:
 
 AREA = {"code": "audit_area", "name": "Audit area", "category": "small"}
 CONDITION = {"code": "audit_condition", "name": "Audit condition", "kind": "caution"}
+DEVICE = {"code": "audit_device", "name": "Audit device"}
 
 CASES: dict[str, Case] = {
     "createLocation": Case(
@@ -312,6 +313,18 @@ CASES: dict[str, Case] = {
             f"/v1/treatment-areas/{AREA['code']}", json={"name": "Renamed"}, headers=w.match()
         ),
         "treatment_area",
+    ),
+    "createDevice": Case(
+        _nothing,
+        lambda w, _: w.client.post("/v1/devices", json=DEVICE, headers=w.admin),
+        "device",
+    ),
+    "updateDevice": Case(
+        lambda w: w.created("/v1/devices", DEVICE),
+        lambda w, _: w.client.patch(
+            f"/v1/devices/{DEVICE['code']}", json={"name": "Renamed"}, headers=w.match()
+        ),
+        "device",
     ),
     # A quote computes; it changes nothing.
     "quoteDuration": Case(

@@ -99,19 +99,26 @@ class SearchedRoom:
     name: str
 
 
-_ROOMS = select(col(Room.id), col(Room.name)).where(
+_ROOMS = select(col(Room.id), col(Room.name), col(Room.device_codes)).where(
     col(Room.location_id) == bindparam("location_id"), col(Room.active).is_(True)
 )
 _ONE_ROOM = _ROOMS.where(col(Room.id) == bindparam("room_id"))
 
 
-def rooms(db: Session, location_id: str, room_id: str | None) -> list[SearchedRoom]:
-    """The location's active rooms (or the one named), as plain rows."""
+def rooms(
+    db: Session, location_id: str, room_id: str | None, device_code: str | None = None
+) -> list[SearchedRoom]:
+    """The location's active rooms (or the one named), as plain rows; with ``device_code``,
+    only those holding that device (a JSON list: filtered here, a location has few rooms)."""
     if room_id is None:
         rows = db.connection().execute(_ROOMS, {"location_id": location_id})
     else:
         rows = db.connection().execute(_ONE_ROOM, {"location_id": location_id, "room_id": room_id})
-    return [SearchedRoom(found_id, name) for found_id, name in rows]
+    return [
+        SearchedRoom(found_id, name)
+        for found_id, name, device_codes in rows
+        if device_code is None or device_code in (device_codes or [])
+    ]
 
 
 _LIVE_HOLDS = select(

@@ -66,6 +66,15 @@ async def get_availability(
     location_id: Annotated[str | None, Query(max_length=36)] = None,
     provider_id: Annotated[str | None, Query(max_length=36)] = None,
     room_id: Annotated[str | None, Query(max_length=36)] = None,
+    device: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=40,
+            pattern=r"^[a-z][a-z0-9_]*$",
+            description="A device code: its minutes, and only rooms that hold it.",
+        ),
+    ] = None,
     client_id: Annotated[
         str | None,
         Query(
@@ -83,6 +92,9 @@ async def get_availability(
     and provider, with the first free room by name (or the room asked for). With `client_id`,
     only starts where that client is free too; a search that leaves `numbing` out follows their
     `numbing_preference` (422 naming `numbing` when it is `ask`) and numbs nothing without one.
+
+    With `device`: the device's minutes, and only rooms that hold it (an unknown or inactive
+    device is a 422 naming `device`).
     """
     codes = _area_codes(areas)
     location = service.resolve_location(db, location_id, room_id)
@@ -99,6 +111,7 @@ async def get_availability(
             location_id=location.id,
             provider_id=provider_id,
             room_id=room_id,
+            device=device,
             client_id=client_id,
         ),
     )

@@ -11,12 +11,13 @@ from sqlmodel import Session
 from needleplan.availability import repository
 from needleplan.availability.slots import Offsets, RoomFree, SlotRun, find_runs
 from needleplan.config import Settings
+from needleplan.devices.service import usable_device
 from needleplan.durations.quote import Intensity
 from needleplan.durations.service import quote_for_codes
 from needleplan.kit.localtime import local_date
 from needleplan.kit.time import utc_now
 from needleplan.locations.repository import any_two
-from needleplan.models import Location, Provider, Room
+from needleplan.models import Device, Location, Provider, Room
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.minutes import MINUTE, MinuteLine
@@ -37,6 +38,7 @@ class Search:
     provider_id: str | None = None
     room_id: str | None = None
     client_id: str | None = None  # only where this client is free too
+    device: str | None = None  # its minutes, and only rooms holding it
 
 
 def _query_error(field: str, detail: str, code: str) -> ValidationFailed:
@@ -92,9 +94,13 @@ def open_calendar(
     starts_from: datetime,
     until: datetime,
     room_id: str | None = None,
+    device: Device | None = None,
 ) -> Calendar:
-    """A calendar for searching starts in [starts_from, until) at ``location``."""
-    quote = quote_for_codes(db, settings, areas, intensity, numbing=numbing, location="query")
+    """A calendar for searching starts in [starts_from, until) at ``location``; with a
+    ``device``, its minutes and only the rooms that hold it."""
+    quote = quote_for_codes(
+        db, settings, areas, intensity, numbing=numbing, location="query", device=device
+    )
     offsets = Offsets(quote.numbing_minutes, quote.treatment_minutes, quote.turnover_minutes)
     horizon = Interval(starts_from, until + timedelta(minutes=offsets.total))
     return Calendar(
@@ -102,7 +108,7 @@ def open_calendar(
         zone=ZoneInfo(location.time_zone),
         offsets=offsets,
         plans=repository.weekly_plans(db, location.id),
-        rooms=repository.rooms(db, location.id, room_id),
+        rooms=repository.rooms(db, location.id, room_id, device.code if device else None),
         horizon=horizon,
         exceptions=repository.exceptions(db, location.id, horizon.start, horizon.end),
         holds=repository.live_hold_blocks(db, horizon.start, horizon.end, utc_now()),
@@ -118,6 +124,7 @@ def search(
         raise _query_error("provider_id", "No provider has this id.", "unknown_reference")
     location = db.get(Location, query.location_id)
     assert location is not None
+    device = usable_device(db, query.device, location="query")
     calendar = open_calendar(
         db,
         settings,
@@ -128,6 +135,7 @@ def search(
         starts_from=query.starts_from,
         until=query.until,
         room_id=query.room_id,
+        device=device,
     )
     runs = free_runs(
         db,

@@ -8,7 +8,7 @@ the provider is free to treat someone else. Turnover is the room being cleaned.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -84,6 +84,18 @@ def area_minutes(area: AreaSpan, intensity: Intensity) -> Fraction:
     if intensity is Intensity.intensive:
         return Fraction(area.max_minutes)
     return Fraction(area.min_minutes + area.max_minutes, 2)
+
+
+def with_device_minutes(
+    areas: Sequence[AreaSpan], device_minutes: Mapping[str, tuple[int, int]]
+) -> list[AreaSpan]:
+    """The spans a device treats ``areas`` in (docs/domain.md#devices): the device's
+    ``(min_minutes, max_minutes)`` where it names the area, else the area's own minutes."""
+    spans = []
+    for area in areas:
+        own = device_minutes.get(area.code)
+        spans.append(area if own is None else AreaSpan(area.code, own[0], own[1]))
+    return spans
 
 
 def segments_for(

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from needleplan.devices.schemas import DeviceCode
 from needleplan.durations.quote import Intensity, Resource, SegmentKind
 from needleplan.kit.models import AsSent, JsonBool, RequestModel, ResponseModel
 from needleplan.treatment_areas.schemas import AreaCode
@@ -26,6 +27,10 @@ class DurationQuoteRequest(RequestModel):
     client_id: Annotated[str, Field(min_length=1, max_length=36), AsSent()] | None = Field(
         default=None, description="The client the quote is for: decides a left-out `numbing`."
     )
+    device: DeviceCode | None = Field(
+        default=None,
+        description="A device code: its minutes replace the areas' own where it names them.",
+    )
 
 
 class SegmentRead(ResponseModel):
@@ -38,6 +43,7 @@ class SegmentRead(ResponseModel):
 class DurationQuoteRead(ResponseModel):
     areas: list[str]
     intensity: Intensity
+    device: str | None = Field(description="The device quoted for, or null.")
     treatment_minutes: int
     numbing_minutes: int
     turnover_minutes: int

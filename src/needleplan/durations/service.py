@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from needleplan.clients.service import numbing_choice
 from needleplan.config import Settings
+from needleplan.devices.service import minutes_by_area
 from needleplan.durations import repository
 from needleplan.durations.quote import (
     LONGEST_SESSION_MINUTES,
@@ -13,8 +14,10 @@ from needleplan.durations.quote import (
     DurationQuote,
     Intensity,
     quote_duration,
+    with_device_minutes,
 )
 from needleplan.kit.codes import refuse_bad_codes
+from needleplan.models import Device
 from needleplan.problems import ValidationFailed, field_error
 
 
@@ -62,10 +65,12 @@ def quote_for_codes(
     *,
     numbing: bool,
     location: str = "body",
+    device: Device | None = None,
 ) -> DurationQuote:
-    """Quote from the clinic's catalogue; duplicate or unknown codes are named in a 422."""
+    """Quote from the clinic's catalogue; duplicate or unknown codes are named in a 422.
+    ``device``: its minutes replace the areas' own where it names them."""
     catalogue = check_area_codes(db, codes, location=location)
-    spans = [catalogue[code] for code in codes]
+    spans = with_device_minutes([catalogue[code] for code in codes], minutes_by_area(device))
     quote = quote_duration(
         spans,
         intensity,

@@ -25,6 +25,8 @@ TYPES: dict[tuple[str, str], tuple[str, str]] = {
     ("condition_retraction", "create"): ("condition_retraction.created", "condition_retraction"),
     ("treatment_area", "create"): ("treatment_area.created", "treatment_area"),
     ("treatment_area", "update"): ("treatment_area.updated", "treatment_area"),
+    ("device", "create"): ("device.created", "device"),
+    ("device", "update"): ("device.updated", "device"),
     ("session", "create"): ("session.booked", "session"),
     ("session", "accept_interval"): ("session.interval_accepted", "session"),
     ("session", "reschedule"): ("session.rescheduled", "session"),

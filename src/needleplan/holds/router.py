@@ -11,6 +11,7 @@ from needleplan.kit.transaction import v1_router
 from needleplan.problems import NotFound, problem_responses
 from needleplan.screening.problems import NotEligible
 from needleplan.sessions.problems import (
+    DeviceNotInRoom,
     HoldConverted,
     InsufficientNotice,
     OffSlotGrid,
@@ -26,7 +27,12 @@ router = v1_router(prefix="/holds", tags=["holds"])
     status_code=201,
     response_model=HoldRead,
     responses=problem_responses(
-        NotEligible, OffSlotGrid, InsufficientNotice, OutsideWorkingHours, SlotTaken
+        NotEligible,
+        DeviceNotInRoom,
+        OffSlotGrid,
+        InsufficientNotice,
+        OutsideWorkingHours,
+        SlotTaken,
     ),
 )
 async def create_hold(
@@ -35,7 +41,9 @@ async def create_hold(
     """Hold a slot for a few minutes (5 by default) while a checkout completes.
 
     The hold passes every rule a booking does and keeps the provider, room and client busy until
-    it expires, is released, or becomes a session (`POST /v1/sessions` with `hold_id`).
+    it expires, is released, or becomes a session (`POST /v1/sessions` with `hold_id`, the same
+    device too). A `device` sets the minutes and needs a room holding it (422
+    `device-not-in-room`).
     """
     hold, zone = service.create_hold(db, settings, caller, body)
     created(response, f"/v1/holds/{hold.id}")

@@ -31,4 +31,5 @@ class HoldRead(ResponseModel):
     ends_at: datetime
     expires_at: datetime
     status: HoldStatus
+    device: str | None = Field(description="The device held for (its code), or null.")
     session_id: str | None

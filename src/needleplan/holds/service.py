@@ -32,6 +32,7 @@ def create_hold(
     request = booking.request_from(body)
     location = booking.check_references(db, request)
     request, numbing_source = booking.with_numbing(db, request, body.numbing)
+    request = booking.with_device(db, request, body.device)
     checked, _ = booking.check(db, settings, caller, request, location)
     expires_at = utc_now() + timedelta(minutes=settings.hold_minutes)
     hold = Hold(
@@ -43,6 +44,7 @@ def create_hold(
         intensity=request.intensity.value,
         numbing=request.numbing,
         numbing_source=numbing_source,
+        device_code=request.device_code,
         starts_at=request.starts_at,
         ends_at=checked.ends_at,
         expires_at=expires_at,

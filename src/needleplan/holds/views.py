@@ -27,5 +27,6 @@ def hold_read(hold: Hold, zone: ZoneInfo) -> HoldRead:
         ends_at=in_zone(hold.ends_at, zone),
         expires_at=in_zone(hold.expires_at, zone),
         status=hold_status(hold, utc_now()),
+        device=hold.device_code,
         session_id=hold.session_id,
     )

@@ -68,6 +68,7 @@ BOOKING_OUTCOMES_BY_PROBLEM = {
     "outside-working-hours": "outside_working_hours",
     "off-slot-grid": "off_slot_grid",
     "insufficient-notice": "insufficient_notice",
+    "device-not-in-room": "device_not_in_room",
     "hold-mismatch": "hold_mismatch",
     "hold-expired": "hold_expired",
     "validation-error": "invalid",

@@ -12,6 +12,7 @@ from needleplan.auth.service import Caller
 from needleplan.availability.service import MAX_RANGE, Calendar, free_runs, open_calendar
 from needleplan.availability.slots import Slot
 from needleplan.config import Settings
+from needleplan.devices.service import usable_device
 from needleplan.durations.quote import Intensity
 from needleplan.kit.time import END_OF_CALENDAR, utc_now
 from needleplan.locations.service import get_location, zone_of
@@ -44,7 +45,9 @@ def _calendar(
     now: datetime,
     until: datetime,
 ) -> Calendar:
-    """The plan's calendar from ``now`` (no search starts earlier) to ``until``."""
+    """The plan's calendar from ``now`` (no search starts earlier) to ``until``: with the plan's
+    device, its minutes and only rooms holding it."""
+    device = usable_device(db, plan.device_code)
     return open_calendar(
         db,
         settings,
@@ -54,6 +57,7 @@ def _calendar(
         numbing=plan.numbing,
         starts_from=now,
         until=max(now, until),
+        device=device,
     )
 
 

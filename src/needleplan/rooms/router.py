@@ -28,7 +28,9 @@ router = v1_router(prefix="/rooms", tags=["rooms"])
 async def create_room(body: RoomCreate, db: DbDep, caller: Admin, response: Response) -> RoomRead:
     """Create a room at a location.
 
-    A room holds one client at a time; its name is unique within the location.
+    A room holds one client at a time; its name is unique within the location. `device_codes`
+    lists the devices it holds (default none): a booking or search naming a device uses only
+    rooms that hold it. An unknown or repeated code is a 422 naming `device_codes`.
     """
     room = service.create_room(db, caller, body)
     created(response, f"/v1/rooms/{room.id}", room.version)
@@ -81,7 +83,9 @@ async def update_room(
     """Update a room (merge patch; needs If-Match).
 
     Rename a room, or take it out of service with `active: false`: an inactive room takes no new
-    booking or hold. A name already used at the location is a 409 (`already-exists`).
+    booking or hold. `device_codes` replaces the devices the room holds (an unknown or repeated
+    code is a 422 naming `device_codes`); sessions already booked stay where they are. A name
+    already used at the location is a 409 (`already-exists`).
     `If-Match` is required: 428 (`precondition-required`) without it, 412
     (`precondition-failed`) when stale.
     """

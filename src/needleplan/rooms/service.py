@@ -5,9 +5,10 @@ from sqlmodel import Session
 from needleplan.audit.service import record
 from needleplan.auth.service import Caller
 from needleplan.events.outbox import renders_row
+from needleplan.kit.codes import refuse_bad_codes
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import require_if_match
-from needleplan.models import Location, Room
+from needleplan.models import Device, Location, Room
 from needleplan.problems import AlreadyExists
 from needleplan.rooms import repository
 from needleplan.rooms.schemas import RoomCreate, RoomRead, RoomUpdate
@@ -19,8 +20,24 @@ def _refuse_duplicate_name(db: Session, location_id: str, name: str, room_id: st
         raise AlreadyExists(f"The location already has a room named {name!r}.")
 
 
+def _check_device_codes(db: Session, codes: list[str]) -> None:
+    """Each code once, each a device's (422 naming ``device_codes``). Devices are few and never
+    deleted: a look-up per code."""
+    refuse_bad_codes(
+        codes,
+        {code for code in codes if db.get(Device, code) is not None},
+        field="device_codes",
+        what="a device code",
+        summary="Invalid device codes",
+        unknown="unknown_device",
+        duplicates=True,
+        single=True,
+    )
+
+
 def create_room(db: Session, caller: Caller, body: RoomCreate) -> Room:
     require_reference(db, Location, body.location_id, field="location_id", what="location")
+    _check_device_codes(db, body.device_codes)
     _refuse_duplicate_name(db, body.location_id, body.name, None)
     room = Room(**body.model_dump())
     db.add(room)
@@ -45,6 +62,8 @@ def update_room(
     room = get_or_404(db, Room, room_id, what="room", for_update=True)
     require_if_match(if_match, room.version)
     changes = body.model_dump(exclude_unset=True)
+    if "device_codes" in changes:
+        _check_device_codes(db, changes["device_codes"])
     if "name" in changes:
         _refuse_duplicate_name(db, room.location_id, changes["name"], room.id)
     apply_changes(room, changes)

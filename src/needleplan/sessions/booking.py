@@ -17,13 +17,14 @@ from sqlmodel import Session
 from needleplan.auth.service import Caller
 from needleplan.clients.service import numbing_choice
 from needleplan.config import Settings
+from needleplan.devices.service import usable_device
 from needleplan.durations.quote import DurationQuote, Intensity
 from needleplan.durations.service import quote_for_codes
 from needleplan.kit.crud import require_reference
 from needleplan.kit.localtime import local_date
 from needleplan.kit.statuses import NumbingSource
 from needleplan.kit.time import utc_now
-from needleplan.models import BusyBlock, Client, Location, Provider, Room, TreatmentPlan
+from needleplan.models import BusyBlock, Client, Device, Location, Provider, Room, TreatmentPlan
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import covered
 from needleplan.scheduling.working_time import working_intervals
@@ -33,6 +34,7 @@ from needleplan.sessions import repository
 from needleplan.sessions.blocks import Block, Placement, busy_blocks, treatment_interval
 from needleplan.sessions.plan_course import PlanCourse
 from needleplan.sessions.problems import (
+    DeviceNotInRoom,
     InsufficientNotice,
     OffSlotGrid,
     OutsideWorkingHours,
@@ -51,6 +53,8 @@ class BookingRequest:
     intensity: Intensity
     numbing: bool
     starts_at: datetime
+    # The device whose minutes the booking takes (docs/domain.md#devices), set by with_device.
+    device_code: str | None = None
 
 
 def request_from(body: BookingFields) -> BookingRequest:
@@ -78,6 +82,33 @@ def with_numbing(
         db, request.client_id, asked, plan_numbing=plan.numbing if plan is not None else None
     )
     return replace(request, numbing=chosen.numbing), chosen.source
+
+
+def with_device(
+    db: Session, request: BookingRequest, asked: str | None, *, plan: TreatmentPlan | None = None
+) -> BookingRequest:
+    """Right after the references: the device asked for, else the plan's (docs/domain.md#devices).
+    Unknown or inactive: 422 naming ``device``; a room that does not hold it: 422
+    ``device-not-in-room``."""
+    code = asked if asked is not None else (plan.device_code if plan is not None else None)
+    device = usable_device(db, code)
+    if device is None:
+        return request
+    request = replace(request, device_code=device.code)
+    check_device_in_room(db, request)
+    return request
+
+
+def check_device_in_room(db: Session, request: BookingRequest) -> None:
+    """The room holds the booking's device (422 ``device-not-in-room``); a reschedule checks its
+    new room with this. The room is already loaded by ``check_references``: no statement."""
+    if request.device_code is None:
+        return
+    room = db.get(Room, request.room_id)
+    if room is not None and request.device_code not in room.device_codes:
+        raise DeviceNotInRoom(
+            f"The room does not hold the device {request.device_code!r}; book a room that does."
+        )
 
 
 @dataclass(frozen=True)
@@ -235,7 +266,12 @@ def check(
     ``quote``: the minutes to book (a reschedule keeps its own); else quoted from the areas."""
     if quote is None:
         quote = quote_for_codes(
-            db, settings, request.areas, request.intensity, numbing=request.numbing
+            db,
+            settings,
+            request.areas,
+            request.intensity,
+            numbing=request.numbing,
+            device=db.get(Device, request.device_code) if request.device_code else None,
         )
     zone = ZoneInfo(location.time_zone)
     verdict = check_client_eligibility(db, settings, caller, request, zone)

@@ -19,6 +19,11 @@ class CautionsUnacknowledged(Problem):
     )
 
 
+class DeviceNotInRoom(Problem):
+    status, slug, title = 422, "device-not-in-room", "Device not in the room"
+    explanation = "The booking names a device (or its plan does) that the room does not hold: book a room whose `device_codes` list it, or add the device to the room."
+
+
 class OffSlotGrid(Problem):
     status, slug, title = 422, "off-slot-grid", "Start not on the slot grid"
     explanation = "Sessions start on the clinic's slot grid (every 5 minutes by default) in local time, on whole minutes."

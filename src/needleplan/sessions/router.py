@@ -29,6 +29,7 @@ from needleplan.sessions.lifecycle import Action, SessionStatus
 from needleplan.sessions.plan_course import PlanCourse, PlanCourseDep
 from needleplan.sessions.problems import (
     CautionsUnacknowledged,
+    DeviceNotInRoom,
     HoldExpired,
     HoldMismatch,
     InsufficientNotice,
@@ -53,7 +54,14 @@ from needleplan.sessions.views import session_read
 router = v1_router(prefix="/sessions", tags=["sessions"])
 schedules_router = v1_router(tags=["schedules"])
 
-BOOKING_PROBLEMS = (NotEligible, OffSlotGrid, InsufficientNotice, OutsideWorkingHours, SlotTaken)
+BOOKING_PROBLEMS = (
+    NotEligible,
+    DeviceNotInRoom,
+    OffSlotGrid,
+    InsufficientNotice,
+    OutsideWorkingHours,
+    SlotTaken,
+)
 ACTION_PROBLEMS = (NotFound, PreconditionFailed, TransitionNotAllowed)
 
 
@@ -87,7 +95,9 @@ async def create_session(
     an end. Checked in order: eligibility on the session's local date (an expired screening only
     sets `screening_due`), slot grid and notice, the provider's working hours for the treatment,
     and that no live session or unexpired hold overlaps the provider's, room's or client's busy
-    time. Numbing keeps the client and room busy but leaves the provider free.
+    time. Numbing keeps the client and room busy but leaves the provider free. A `device` (or,
+    left out, the plan's) sets the minutes where it names the areas; the room must hold it
+    (422 `device-not-in-room`).
     """
     session, zone, verdict = service.create_session(db, settings, caller, body, course=course)
     created(response, f"/v1/sessions/{session.id}", session.version)
@@ -205,7 +215,8 @@ async def reschedule_session(
     """Reschedule a booked session (new start, provider or room; needs If-Match).
 
     Every booking rule is checked again, ignoring the session's own current time; the move is
-    kept in the session's history.
+    kept in the session's history. A new room must hold the session's device (422
+    `device-not-in-room`); the session keeps its booked minutes.
     """
     session, zone, verdict = service.reschedule(
         db, settings, caller, session_id, body, if_match, course=course

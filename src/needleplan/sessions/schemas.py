@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from needleplan.devices.schemas import DeviceCode
 from needleplan.durations.quote import Intensity, Resource, SegmentKind
 from needleplan.kit.models import AsSent, JsonBool, RequestModel, ResponseModel, Text, omitted
 from needleplan.kit.statuses import NumbingSource
@@ -34,6 +35,12 @@ class BookingFields(RequestModel):
     starts_at: Instant = Field(
         examples=["2027-03-09T10:00:00+01:00"],
         description="When the client's appointment starts (numbing first, when asked).",
+    )
+    device: DeviceCode | None = Field(
+        default=None,
+        description="The device used (a device code): its minutes replace the areas' own where "
+        "it names them, and the room must hold it (422 `device-not-in-room`). Left out: a "
+        "plan's booking takes the plan's device, else none (docs/domain.md#devices).",
     )
 
 
@@ -100,6 +107,7 @@ class SessionRead(ResponseModel):
     starts_at: datetime
     ends_at: datetime = Field(description="When the client leaves: the end of the treatment.")
     status: SessionStatus
+    device: str | None = Field(description="The device booked (its code), or null.")
     version: int
     segments: list[SessionSegmentRead]
     screening_due: bool = Field(

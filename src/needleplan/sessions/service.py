@@ -81,10 +81,11 @@ def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold
         and hold.room_id == request.room_id
         and hold.starts_at == request.starts_at
         and sorted(hold.areas) == sorted(request.areas)
+        and hold.device_code == request.device_code
     )
     if not same:
         raise HoldMismatch(
-            "The booking's client, provider, room, start or areas differ from the hold's."
+            "The booking's client, provider, room, start, areas or device differ from the hold's."
         )
     status = hold_status(hold, utc_now())
     if status is not HoldStatus.active:
@@ -122,6 +123,7 @@ def create_session(
     plan = _plan_of(db, body.plan_id, request.client_id) if body.plan_id else None
     location = booking.check_references(db, request)
     request, numbing_source = booking.with_numbing(db, request, body.numbing, plan=plan)
+    request = booking.with_device(db, request, body.device, plan=plan)
     hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
     in_plan = booking.PlanBooking(course, plan, body.override_reason) if plan else None
     checked, verdict = booking.check(db, settings, caller, request, location, plan=in_plan)
@@ -134,6 +136,7 @@ def create_session(
         intensity=request.intensity.value,
         numbing=request.numbing,
         numbing_source=numbing_source,
+        device_code=request.device_code,
         numbing_minutes=checked.quote.numbing_minutes,
         treatment_minutes=checked.quote.treatment_minutes,
         turnover_minutes=checked.quote.turnover_minutes,
@@ -225,6 +228,8 @@ def reschedule(
     if not _moves(session, request):
         return _change_notes(db, settings, caller, session, changes)
     location = booking.check_references(db, request)
+    # A new room must hold the session's device; the minutes stay the booked ones.
+    booking.check_device_in_room(db, request)
     plan = _locked_plan(db, session.plan_id) if session.plan_id else None
     in_plan = None
     if plan is not None:
@@ -262,6 +267,7 @@ def _moved_request(session: TreatmentSession, changes: dict[str, Any]) -> Bookin
         intensity=Intensity(session.intensity),
         numbing=session.numbing,
         starts_at=changes.get("starts_at", session.starts_at),
+        device_code=session.device_code,
     )
 
 

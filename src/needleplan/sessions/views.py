@@ -57,6 +57,7 @@ def session_read(
         starts_at=in_zone(session.starts_at, zone),
         ends_at=in_zone(session.ends_at, zone),
         status=session.status,
+        device=session.device_code,
         version=session.version,
         segments=segments,
         screening_due=any(r.code in (NO_SCREENING, SCREENING_EXPIRED) for r in reasons),
