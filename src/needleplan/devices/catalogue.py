@@ -15,16 +15,19 @@ DEFAULT_DEVICES: tuple[tuple[str, str, dict[str, tuple[int, int]]], ...] = (
     (
         "rf_microneedling",
         "RF microneedling",
+        # Face and small areas: the pen's minimum x 1.5 rounded down and maximum x 5/3 rounded
+        # up to 5 minutes, as on the full face (30-45 -> 45-75); body areas, already an hour
+        # or more with a pen: +15 and +30 minutes. A clinic's judgement (docs/domain.md#devices).
         {
             "under_eye": (20, 25),
             "lips": (20, 25),
             "full_face": (45, 75),
-            "neck": (20, 30),
-            "decolletage": (20, 30),
-            "hands": (20, 30),
-            "chest": (75, 90),
+            "neck": (20, 35),
+            "decolletage": (20, 35),
+            "hands": (20, 35),
+            "chest": (75, 105),
             "back": (75, 120),
-            "abdomen": (75, 90),
+            "abdomen": (75, 105),
             "thighs": (75, 120),
         },
     ),
