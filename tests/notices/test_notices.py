@@ -354,3 +354,38 @@ def test_due_times_keep_the_locations_offset_across_a_clock_change(
     due = datetime.fromisoformat(pre_care["due_at"])
     assert due.utcoffset() == timedelta(hours=2)
     assert datetime.fromisoformat(session["starts_at"]) - due == timedelta(hours=72)
+
+
+def test_a_device_filter_picks_the_sessions_booked_with_that_device(
+    client: TestClient, clinic: Clinic, admin: Headers, clinician: Headers
+) -> None:
+    rf = "rf_microneedling"
+    room = client.get(f"/v1/rooms/{clinic.room_ids[1]}", headers=admin)
+    held = client.patch(
+        f"/v1/rooms/{clinic.room_ids[1]}",
+        json={"device_codes": [rf]},
+        headers={**admin, "If-Match": room.headers["ETag"]},
+    )
+    assert held.status_code == 200, held.text
+    rf_care = {
+        "code": "rf_care",
+        "kind": "aftercare",
+        "anchor": "end",
+        "offset_minutes": 120,
+        "device": rf,
+        "text": "Heat and redness after RF micro-needling settle within a day or two.",
+    }
+    created = client.post("/v1/care-notices", json=rf_care, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["device"] == rf
+    person = make_client(client, clinician)
+    with_rf = booked(
+        client,
+        clinician,
+        booking(clinic, person, local(future_day(10), "10:00"), room=1, device=rf),
+    )
+    without = booked(client, clinician, booking(clinic, person, local(future_day(11), "10:00")))
+    notice = _notices(client, clinician, with_rf)["rf_care"]
+    ends_at = datetime.fromisoformat(with_rf["ends_at"])
+    assert datetime.fromisoformat(notice["due_at"]) == ends_at + timedelta(hours=2)
+    assert "rf_care" not in _notices(client, clinician, without)
