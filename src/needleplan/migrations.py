@@ -52,6 +52,7 @@ def is_known_revision(url: str, revision: str) -> bool:
 def migrate(database: Database) -> None:
     """Bring the schema to head, then install the shipped catalogues where they are empty."""
     command.upgrade(alembic_config(database.url), "head")
+    from needleplan.course_templates.catalogue import install_default_templates
     from needleplan.devices.catalogue import install_default_devices
     from needleplan.notices.catalogue import install_default_notices
     from needleplan.screening.catalogue import install_default_conditions
@@ -61,5 +62,6 @@ def migrate(database: Database) -> None:
         install_default_areas(db)
         install_default_conditions(db)
         install_default_notices(db)
+        install_default_templates(db)  # after the areas: templates name them
         # After the areas: a device's minutes name only areas the catalogue has.
         install_default_devices(db)

@@ -53,7 +53,9 @@ class World:
     def plan(self, **extra: Any) -> dict[str, Any]:
         body = {"client_id": self.person(), "location_id": self.clinic.location_id, **extra}
         plan: dict[str, Any] = self.created(
-            "/v1/treatment-plans", {"areas": ["full_face"], **body}, self.clinician
+            "/v1/treatment-plans",
+            {"areas": ["full_face"], "numbing": False, **body},
+            self.clinician,
         )
         return plan
 
@@ -142,6 +144,16 @@ def _at_treatment(action: str) -> Callable[[World, dict[str, Any]], Any]:
 AREA = {"code": "audit_area", "name": "Audit area", "category": "small"}
 CONDITION = {"code": "audit_condition", "name": "Audit condition", "kind": "caution"}
 DEVICE = {"code": "audit_device", "name": "Audit device"}
+TEMPLATE = {
+    "code": "audit_template",
+    "name": "Audit template",
+    "indication": "fine lines",
+    "areas": ["full_face"],
+    "sessions_planned": 3,
+    "interval_min_days": 28,
+    "interval_max_days": 42,
+    "numbing": True,
+}
 
 CASES: dict[str, Case] = {
     "createLocation": Case(
@@ -314,6 +326,18 @@ CASES: dict[str, Case] = {
         ),
         "treatment_area",
     ),
+    "createCourseTemplate": Case(
+        _nothing,
+        lambda w, _: w.client.post("/v1/course-templates", json=TEMPLATE, headers=w.admin),
+        "course_template",
+    ),
+    "updateCourseTemplate": Case(
+        lambda w: w.created("/v1/course-templates", TEMPLATE),
+        lambda w, _: w.client.patch(
+            f"/v1/course-templates/{TEMPLATE['code']}", json={"active": False}, headers=w.match()
+        ),
+        "course_template",
+    ),
     "createDevice": Case(
         _nothing,
         lambda w, _: w.client.post("/v1/devices", json=DEVICE, headers=w.admin),
@@ -367,6 +391,7 @@ CASES: dict[str, Case] = {
                 "client_id": client_id,
                 "location_id": w.clinic.location_id,
                 "areas": ["full_face"],
+                "numbing": False,
             },
             headers=w.clinician,
         ),

@@ -360,6 +360,7 @@ def test_a_plan_is_never_overbooked_by_concurrent_bookings(live_server: LiveServ
             "client_id": clinic["clients"][0],
             "location_id": clinic["location"],
             "areas": ["lips"],
+            "numbing": False,
             "sessions_planned": 1,
         },
         headers=desk,

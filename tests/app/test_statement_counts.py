@@ -77,7 +77,12 @@ def _build(
         _created(
             client.post(
                 "/v1/treatment-plans",
-                json={"client_id": c, "location_id": clinic.location_id, "areas": ["lips"]},
+                json={
+                    "client_id": c,
+                    "location_id": clinic.location_id,
+                    "areas": ["lips"],
+                    "numbing": False,
+                },
                 headers=clinician,
             )
         )["id"]
@@ -256,6 +261,7 @@ def _build_due(
                     "client_id": c,
                     "location_id": clinic.location_id,
                     "areas": ["lips"],
+                    "numbing": False,
                     "min_interval_days": 1 + i,
                     "max_interval_days": 40,
                 },

@@ -29,7 +29,13 @@ def _due(client: TestClient, headers: Headers, within: int = 14) -> list[dict[st
 def _plan(
     client: TestClient, headers: Headers, location_id: str, client_id: str, **extra: Any
 ) -> str:
-    body = {"client_id": client_id, "location_id": location_id, "areas": ["lips"], **extra}
+    body = {
+        "client_id": client_id,
+        "location_id": location_id,
+        "areas": ["lips"],
+        "numbing": False,
+        **extra,
+    }
     response = client.post("/v1/treatment-plans", json=body, headers=headers)
     assert response.status_code == 201, response.text
     plan_id: str = response.json()["id"]

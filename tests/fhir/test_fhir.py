@@ -70,7 +70,12 @@ def course(client: TestClient, clinician: Headers, clinic: Clinic) -> dict[str, 
     client_id = make_client(client, clinician, name="Ada")
     plan = client.post(
         "/v1/treatment-plans",
-        json={"client_id": client_id, "location_id": clinic.location_id, "areas": ["full_face"]},
+        json={
+            "client_id": client_id,
+            "location_id": clinic.location_id,
+            "areas": ["full_face"],
+            "numbing": False,
+        },
         headers=clinician,
     )
     assert plan.status_code == 201, plan.text

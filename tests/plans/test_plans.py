@@ -53,6 +53,7 @@ def _plan(
         "client_id": client_id,
         "location_id": clinic.location_id,
         "areas": ["full_face"],
+        "numbing": False,
         **extra,
     }
     response = client.post("/v1/treatment-plans", json=body, headers=headers)
@@ -270,7 +271,12 @@ def test_plans_check_eligibility_and_the_plans_client(
     blocked = make_client(client, clinician, name="Bo", conditions=("active_acne",))
     response = client.post(
         "/v1/treatment-plans",
-        json={"client_id": blocked, "location_id": clinic.location_id, "areas": ["full_face"]},
+        json={
+            "client_id": blocked,
+            "location_id": clinic.location_id,
+            "areas": ["full_face"],
+            "numbing": False,
+        },
         headers=front_desk,
     )
     assert response.status_code == 422

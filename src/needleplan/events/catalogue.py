@@ -25,6 +25,8 @@ TYPES: dict[tuple[str, str], tuple[str, str]] = {
     ("condition_retraction", "create"): ("condition_retraction.created", "condition_retraction"),
     ("treatment_area", "create"): ("treatment_area.created", "treatment_area"),
     ("treatment_area", "update"): ("treatment_area.updated", "treatment_area"),
+    ("course_template", "create"): ("course_template.created", "course_template"),
+    ("course_template", "update"): ("course_template.updated", "course_template"),
     ("device", "create"): ("device.created", "device"),
     ("device", "update"): ("device.updated", "device"),
     ("session", "create"): ("session.booked", "session"),

@@ -5,10 +5,11 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from needleplan.course_templates.schemas import DeviceCode, TemplateCode
 from needleplan.durations.quote import Intensity
 from needleplan.kit.models import (
+    AsSent,
     JsonBool,
-    JsonInt,
     JsonInteger,
     RequestModel,
     ResponseModel,
@@ -20,18 +21,40 @@ from needleplan.sessions.lifecycle import SessionStatus
 from needleplan.sessions.schemas import Areas, Id, Notes, SessionRead
 
 IntervalDays = Annotated[int, Field(ge=1, le=365), JsonInteger()]
+SessionsPlanned = Annotated[int, Field(ge=1, le=12), JsonInteger()]
 
 
 class PlanCreate(RequestModel):
     client_id: Id
     location_id: Id
     provider_id: Id | None = Field(default=None, description="The preferred provider.")
-    areas: Areas
-    intensity: Intensity = Intensity.standard
-    numbing: JsonBool = False
-    sessions_planned: JsonInt = Field(default=3, ge=1, le=12)
-    min_interval_days: IntervalDays | None = Field(default=None, description="Default: 28.")
-    max_interval_days: IntervalDays | None = Field(default=None, description="Default: 42.")
+    template: Annotated[TemplateCode, AsSent()] | None = Field(
+        default=None,
+        description="A course template's code: it fills every field below the body leaves out "
+        "(areas, intensity, device, sessions_planned, the interval days, numbing). Unknown or "
+        "inactive: 422 naming `template`.",
+    )
+    areas: Areas | None = Field(default=None, description="Required without a template.")
+    intensity: Intensity | None = Field(
+        default=None, description="Default: the template's, else standard."
+    )
+    device: DeviceCode | None = Field(
+        default=None, description="Default: the template's; null: no device."
+    )
+    numbing: JsonBool | None = Field(
+        default=None,
+        description="Default: the template's, else the client's `numbing_preference` when "
+        "`always` or `never`; with `ask`, a 422 naming `numbing`.",
+    )
+    sessions_planned: SessionsPlanned | None = Field(
+        default=None, description="Default: the template's, else 3."
+    )
+    min_interval_days: IntervalDays | None = Field(
+        default=None, description="Default: the template's interval_min_days, else 28."
+    )
+    max_interval_days: IntervalDays | None = Field(
+        default=None, description="Default: the template's interval_max_days, else 42."
+    )
     status: PlanStatus = Field(default=PlanStatus.active, description="active or draft.")
     notes: Notes | None = None
 
@@ -52,8 +75,9 @@ class PlanUpdate(RequestModel):
     provider_id: Id | None = None
     areas: Areas = omitted()
     intensity: Intensity = omitted()
+    device: DeviceCode | None = Field(default=None, description="null: no device.")
     numbing: JsonBool = omitted()
-    sessions_planned: Annotated[int, Field(ge=1, le=12), JsonInteger()] = omitted()
+    sessions_planned: SessionsPlanned = omitted()
     min_interval_days: IntervalDays = omitted()
     max_interval_days: IntervalDays = omitted()
     status: PlanStatus = omitted()
@@ -86,10 +110,14 @@ class PlanRead(ResponseModel):
     provider_id: str | None
     areas: list[str]
     intensity: Intensity
+    device: str | None = Field(description="The device code, or null.")
     numbing: bool
     sessions_planned: int
     min_interval_days: int
     max_interval_days: int
+    template: str | None = Field(
+        description="The course template the plan was made from (its figures were copied then)."
+    )
     status: PlanStatus
     notes: str | None
     completed_at: datetime | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -9,17 +10,26 @@ from sqlmodel import Session
 from needleplan.audit.service import record
 from needleplan.auth.roles import Role
 from needleplan.auth.service import Caller
+from needleplan.clients.comfort import choose_numbing
 from needleplan.config import Settings
+from needleplan.course_templates.service import check_device, template_for_plan
 from needleplan.durations.quote import Intensity
 from needleplan.durations.service import check_area_codes
 from needleplan.events.outbox import renders
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date
-from needleplan.kit.statuses import SessionStatus
+from needleplan.kit.statuses import NumbingPreference, SessionStatus
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of, zones_of
-from needleplan.models import Client, Location, Provider, TreatmentPlan, TreatmentSession
+from needleplan.models import (
+    Client,
+    CourseTemplate,
+    Location,
+    Provider,
+    TreatmentPlan,
+    TreatmentSession,
+)
 from needleplan.plans import course, repository
 from needleplan.plans.problems import PlanTransitionNotAllowed, a_plan
 from needleplan.plans.schemas import (
@@ -36,16 +46,21 @@ from needleplan.screening.service import check_eligibility
 
 
 def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreate) -> TreatmentPlan:
-    require_reference(db, Client, body.client_id, field="client_id", what="client")
+    client = require_reference(db, Client, body.client_id, field="client_id", what="client")
     location = require_reference(
         db, Location, body.location_id, field="location_id", what="location"
     )
     if body.provider_id is not None:
         require_reference(db, Provider, body.provider_id, field="provider_id", what="provider")
-    check_area_codes(db, body.areas)
-    minimum = body.min_interval_days or settings.plan_min_interval_days
-    maximum = body.max_interval_days or settings.plan_max_interval_days
-    if minimum > maximum:
+    template = None if body.template is None else template_for_plan(db, body.template)
+    filled = _course_of(body, template, settings, client.numbing_preference)
+    check_area_codes(db, filled.areas)
+    if filled.device is not None:
+        # A device the body names is the body's; one the template names is the template's.
+        check_device(
+            db, filled.device, field="device" if "device" in body.model_fields_set else "template"
+        )
+    if filled.min_interval_days > filled.max_interval_days:
         raise ValidationFailed(
             "min_interval_days must not exceed max_interval_days.",
             [field_error("body", "min_interval_days", "Exceeds max_interval_days.", "range")],
@@ -53,18 +68,84 @@ def create_plan(db: Session, settings: Settings, caller: Caller, body: PlanCreat
     today = local_date(utc_now(), ZoneInfo(location.time_zone))
     check_eligibility(db, settings, caller, body.client_id, today)
     plan = TreatmentPlan(
-        **body.model_dump(
-            exclude={"min_interval_days", "max_interval_days", "status", "intensity"}
-        ),
-        intensity=body.intensity.value,
+        client_id=body.client_id,
+        location_id=body.location_id,
+        provider_id=body.provider_id,
+        areas=filled.areas,
+        intensity=filled.intensity.value,
+        device_code=filled.device,
+        numbing=filled.numbing,
+        sessions_planned=filled.sessions_planned,
+        min_interval_days=filled.min_interval_days,
+        max_interval_days=filled.max_interval_days,
+        template=body.template,
         status=body.status,
-        min_interval_days=minimum,
-        max_interval_days=maximum,
+        notes=body.notes,
     )
     db.add(plan)
     db.flush()
     record(db, caller, "create", "treatment_plan", plan.id)
     return plan
+
+
+@dataclass(frozen=True)
+class _Course:
+    """What a new plan holds: the body's fields, else its template's, else the defaults."""
+
+    areas: list[str]
+    intensity: Intensity
+    device: str | None
+    numbing: bool
+    sessions_planned: int
+    min_interval_days: int
+    max_interval_days: int
+
+
+def _course_of(
+    body: PlanCreate,
+    template: CourseTemplate | None,
+    settings: Settings,
+    preference: NumbingPreference,
+) -> _Course:
+    if body.areas is not None:
+        areas = body.areas
+    elif template is not None:
+        areas = list(template.areas)
+    else:
+        raise ValidationFailed(
+            "areas: a plan without a template names its areas.",
+            [field_error("body", "areas", "Required when no template is given.", "missing")],
+        )
+    # The template decides before the client's standing preference: it was chosen for this
+    # course (docs/domain.md#course-templates); the rule is the bookings' (clients/comfort.py).
+    chosen = choose_numbing(
+        body.numbing,
+        preference=preference,
+        plan_numbing=None if template is None else template.numbing,
+    )
+    if chosen is None:
+        detail = (
+            "The client's numbing preference is `ask`: say whether to numb "
+            "(`numbing`: true or false), or name a course template."
+        )
+        raise ValidationFailed(detail, [field_error("body", "numbing", detail, "numbing_required")])
+    given = body.model_fields_set
+    return _Course(
+        areas=areas,
+        intensity=body.intensity
+        or (Intensity(template.intensity) if template else Intensity.standard),
+        device=body.device if "device" in given or template is None else template.device_code,
+        numbing=chosen.numbing,
+        sessions_planned=body.sessions_planned
+        or (template.sessions_planned if template else _DEFAULT_SESSIONS),
+        min_interval_days=body.min_interval_days
+        or (template.interval_min_days if template else settings.plan_min_interval_days),
+        max_interval_days=body.max_interval_days
+        or (template.interval_max_days if template else settings.plan_max_interval_days),
+    )
+
+
+_DEFAULT_SESSIONS = 3
 
 
 def get_plan(db: Session, plan_id: str, *, for_update: bool = False) -> TreatmentPlan:
@@ -136,10 +217,12 @@ def _plan_read(
         provider_id=plan.provider_id,
         areas=plan.areas,
         intensity=Intensity(plan.intensity),
+        device=plan.device_code,
         numbing=plan.numbing,
         sessions_planned=plan.sessions_planned,
         min_interval_days=plan.min_interval_days,
         max_interval_days=plan.max_interval_days,
+        template=plan.template,
         status=plan.status,
         notes=None if private else plan.notes,
         completed_at=plan.completed_at,
@@ -173,6 +256,11 @@ def update_plan(
         )
     if "areas" in changes:
         check_area_codes(db, changes["areas"])
+    if "device" in changes:
+        device = changes.pop("device")
+        if device is not None:
+            check_device(db, device)
+        changes["device_code"] = device
     plan = get_plan(db, plan_id, for_update=True)
     require_if_match(if_match, plan.version)
     if "status" in changes:
