@@ -159,6 +159,17 @@ def _build(
             "max_minutes": 20,
         }
         _created(client.post("/v1/treatment-areas", json=area, headers=admin))
+        template = {
+            "code": f"course_{i}",
+            "name": f"Course {i}",
+            "indication": "fine lines",
+            "areas": [area["code"]],
+            "sessions_planned": 3,
+            "interval_min_days": 28,
+            "interval_max_days": 42,
+            "numbing": False,
+        }
+        _created(client.post("/v1/course-templates", json=template, headers=admin))
         condition = {"code": f"cond_{i}", "name": f"Condition {i}", "kind": "caution"}
         _created(client.post("/v1/screening-conditions", json=condition, headers=admin))
         _created(
@@ -191,6 +202,7 @@ def test_list_endpoints_run_the_same_statements_whatever_the_page_size(
         ("/v1/rooms", admin, {}),
         ("/v1/locations", admin, {}),
         ("/v1/treatment-areas", admin, {}),
+        ("/v1/course-templates", admin, {}),
         ("/v1/screening-conditions", admin, {}),
         ("/v1/api-keys", admin, {}),
     ]
