@@ -114,7 +114,7 @@ def _course_of(
     else:
         raise ValidationFailed(
             "areas: a plan without a template names its areas.",
-            [field_error("body", "areas", "Required when no template is given.", "missing")],
+            [field_error("body", "areas", "Required when no template is given.", "areas_required")],
         )
     # The template decides before the client's standing preference: it was chosen for this
     # course (docs/domain.md#course-templates); the rule is the bookings' (clients/comfort.py).
