@@ -256,14 +256,14 @@ def serve(
     worker: Annotated[
         bool,
         typer.Option(
-            help="Also run a webhook delivery worker in this process (--no-worker: run "
-            "`needleplan worker` separately, or deliver no webhooks)."
+            help="Also run a worker in this process: webhook deliveries and due care notices "
+            "(--no-worker: run `needleplan worker` separately, or deliver neither)."
         ),
     ] = True,
 ) -> None:
     """Serve the API with uvicorn (uvloop + httptools). Refuses a database that is not migrated.
 
-    By default a webhook delivery worker runs alongside, in this process."""
+    By default a worker (webhook deliveries, due care notices) runs alongside, in this process."""
     import uvicorn
 
     with _open(database_url):
@@ -329,17 +329,18 @@ def run_worker(
         ),
     ] = 4,
 ) -> None:
-    """Deliver webhooks until interrupted (SIGINT or SIGTERM).
+    """Deliver webhooks and emit due care notices until interrupted (SIGINT or SIGTERM).
 
     Any number of workers may run on PostgreSQL (each claims with FOR UPDATE SKIP LOCKED); on
     SQLite run one. A worker killed mid-delivery loses nothing: the delivery is claimed again
-    once its lease ends and sent with the same webhook-id.
+    once its lease ends and sent with the same webhook-id. A due care notice is emitted once
+    (session.notice_due), in the transaction that marks it emitted.
     """
     with _open(database_url):
         pass
     stop = _start_worker(database_url, lanes)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    typer.echo(f"delivering webhooks with {lanes} lanes")
+    typer.echo(f"delivering webhooks with {lanes} lanes, emitting due care notices")
     try:
         while not stop.wait(1.0):
             pass
