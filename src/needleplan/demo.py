@@ -118,8 +118,12 @@ def _add_demo_clinic(db: Session) -> None:
     location = Location(name=DEMO_LOCATION, time_zone=DEMO_ZONE)
     db.add(location)
     db.flush()
-    for name in ("Room 1", "Room 2"):
-        db.add(Room(location_id=location.id, name=name))
+    # Both rooms have a pen; only Room 2 has the RF system (the shipped devices, docs/domain.md#devices).
+    for name, devices in (
+        ("Room 1", ["microneedling_pen"]),
+        ("Room 2", ["microneedling_pen", "rf_microneedling"]),
+    ):
+        db.add(Room(location_id=location.id, name=name, device_codes=devices))
     for name, profession in (("Dr. Mira Hoffmann", "dermatologist"), ("Jonas Weber", "nurse")):
         provider = Provider(name=name, profession=profession)
         db.add(provider)

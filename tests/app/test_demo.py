@@ -62,3 +62,20 @@ def test_a_later_run_screens_the_demo_clients_again(
 def _seed_at(database: RollbackDatabase, day: date) -> tuple[dict[str, str], dict[str, str]]:
     with at(f"{day.isoformat()}T12:00:00+01:00"):
         return _seed(database)
+
+
+def test_the_demo_rooms_hold_the_shipped_devices(
+    client: TestClient, database: RollbackDatabase
+) -> None:
+    """A newcomer can book with a device at once: RF in Room 2 only (the tour's devices step)."""
+    admin, _ = _seed(database)
+    rooms = client.get("/v1/rooms", headers=admin).json()["items"]
+    devices = {
+        device["code"] for device in client.get("/v1/devices", headers=admin).json()["items"]
+    }
+    holding = {room["name"]: room["device_codes"] for room in rooms}
+    assert holding == {
+        "Room 1": ["microneedling_pen"],
+        "Room 2": ["microneedling_pen", "rf_microneedling"],
+    }
+    assert {code for codes in holding.values() for code in codes} <= devices
