@@ -197,11 +197,34 @@ def test_the_worker_emits_each_due_notice_once(
     assert notices["reminder_24h"]["emitted_at"] is not None
     assert notices["reminder_2h"]["state"] == "scheduled"
     # The rest fall due later, once each.
+    with at(datetime.fromisoformat(session["starts_at"]) - timedelta(minutes=90)):
+        assert emitter.run_once(database) == 1
     with at(datetime.fromisoformat(session["ends_at"]) + timedelta(days=2)):
-        assert emitter.run_once(database) == 3
+        assert emitter.run_once(database) == 2
         assert emitter.run_once(database) == 0
     codes = sorted(e["data"]["code"] for e in _notice_events(client, clinician))
     assert codes == sorted(DEFAULTS)
+
+
+def test_a_reminder_still_unsent_at_the_start_is_dropped_and_the_aftercare_sent_late(
+    client: TestClient, clinic: Clinic, clinician: Headers, database: RollbackDatabase
+) -> None:
+    """No worker ran while the reminders fell due: after the start they are cancelled rather
+    than sent ("your session is tomorrow" helps nobody then); the aftercare still goes out."""
+    person = make_client(client, clinician)
+    session = booked(client, clinician, booking(clinic, person, local(future_day(10), "10:00")))
+    with at(datetime.fromisoformat(session["ends_at"]) + timedelta(days=2)):
+        assert emitter.run_once(database) == 5
+    states = {code: n["state"] for code, n in _notices(client, clinician, session).items()}
+    assert states == {
+        "pre_care_72h": "cancelled",
+        "reminder_24h": "cancelled",
+        "reminder_2h": "cancelled",
+        "aftercare_end": "emitted",
+        "aftercare_sun_24h": "emitted",
+    }
+    codes = sorted(e["data"]["code"] for e in _notice_events(client, clinician))
+    assert codes == ["aftercare_end", "aftercare_sun_24h"]
 
 
 def test_an_emitted_notice_is_due_again_when_its_session_moves_ahead(

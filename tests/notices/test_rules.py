@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from needleplan.kit.statuses import NoticeAnchor, NoticeKind, NoticeState, SessionStatus
-from needleplan.notices.rules import Decision, Held, SessionTimes, Template, reconcile
+from needleplan.notices.rules import Decision, Held, SessionTimes, Template, moot, reconcile
 
 START = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 END = START + timedelta(minutes=50)
@@ -105,3 +105,12 @@ def test_a_template_switched_off_cancels_its_pending_notice() -> None:
     held = [_held(REMINDER, START - timedelta(days=1), SCHEDULED)]
     got = reconcile(_session(), [switched_off], held, START - timedelta(days=3))
     assert [d.state for d in got] == [CANCELLED]
+
+
+def test_only_a_notice_due_before_the_start_is_moot_once_the_session_started() -> None:
+    hour = timedelta(hours=1)
+    assert moot(START - hour, START, START)
+    assert moot(START - hour, START, START + hour)
+    assert not moot(START - hour, START, START - timedelta(seconds=1))
+    assert not moot(START, START, START + hour)  # due at the start: late, still sent
+    assert not moot(END, START, END + hour)  # aftercare

@@ -20,6 +20,7 @@ from needleplan.kit.statuses import NoticeState
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zones_of
 from needleplan.notices import repository
+from needleplan.notices.rules import moot
 from needleplan.notices.service import due_payload
 
 log = logging.getLogger("needleplan.notices")
@@ -28,8 +29,8 @@ EVENT_TYPE = "session.notice_due"
 
 
 def run_once(database: Database, *, limit: int = 50) -> int:
-    """Emit up to ``limit`` due notices in one transaction; the number emitted (or cancelled
-    because their care notice was switched off)."""
+    """Emit up to ``limit`` due notices in one transaction; the number claimed (emitted, or
+    cancelled: their care notice was switched off, or a reminder missed its session's start)."""
     with database.transaction(write=False) as db:
         if not repository.any_due(db, utc_now()):
             return 0
@@ -44,10 +45,15 @@ def run_once(database: Database, *, limit: int = 50) -> int:
         for notice in notices:
             template = templates.get(notice.notice_code)
             notice.updated_at = now
-            if template is None or not template.active:
-                notice.state = NoticeState.cancelled  # switched off since it was scheduled
-                continue
             session = sessions[notice.session_id]
+            if (
+                template is None
+                or not template.active
+                or moot(notice.due_at, session.starts_at, now)
+            ):
+                # Switched off since it was scheduled, or a reminder too late to be of use.
+                notice.state = NoticeState.cancelled
+                continue
             notice.state = NoticeState.emitted
             notice.emitted_at = now
             data = due_payload(notice, template, session, zones[session.location_id])

@@ -7,7 +7,8 @@ so nothing is ever announced late. A moved session's pending notices move with i
 emitted is scheduled again when its new due time lies ahead (one emission per notice and
 session version). A session that no longer happens (cancelled, no-show, entered in error)
 cancels its pending notices; one under way (arrived, fulfilled) cancels those due at or before
-its start and keeps its aftercare.
+its start and keeps its aftercare. A reminder or pre-care still unsent when its session starts
+(no worker ran) is dropped, not sent late (``moot``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def _wanted(template: Template, session: SessionTimes) -> datetime | None:
     if session.status is not SessionStatus.booked and due <= session.starts_at:
         return None  # under way: the reminders and pre-care are moot
     return due
+
+
+def moot(due_at: datetime, starts_at: datetime, now: datetime) -> bool:
+    """A notice due before its session's start (a reminder, pre-care) that has not gone out by
+    the start (no worker ran) is not sent late: "your session is tomorrow" after the session
+    helps nobody. One due at the start or later (aftercare) goes out late rather than never."""
+    return due_at < starts_at <= now
 
 
 def reconcile(
