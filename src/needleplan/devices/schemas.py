@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from needleplan.kit.models import (
     AsSent,
@@ -16,8 +19,9 @@ from needleplan.kit.models import (
 
 # The treatment-area catalogue's own bounds (treatment_areas/schemas.py, a neighbour this
 # package does not import): a device's minutes replace an area's, so they obey the same.
+AREA_CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 AreaCode = Annotated[
-    str, Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", examples=["full_face"])
+    str, Field(min_length=2, max_length=40, pattern=AREA_CODE_PATTERN, examples=["full_face"])
 ]
 Minutes = Annotated[int, Field(ge=5, le=480), JsonInteger()]
 Name = Annotated[str, Field(min_length=1, max_length=200), AsSent()]
@@ -47,6 +51,20 @@ class AreaMinutes(RequestModel):
         return self
 
 
+@dataclass(frozen=True)
+class _OnlyAreaCodes:
+    """pydantic states the key pattern as patternProperties, which lets any other key through:
+    the document says every key is an area code, so it refuses what the model refuses."""
+
+    def __get_pydantic_json_schema__(
+        self, core: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core)
+        schema.setdefault("propertyNames", {})["pattern"] = AREA_CODE_PATTERN
+        schema["additionalProperties"] = False
+        return schema
+
+
 AreaMinutesMap = Annotated[
     dict[AreaCode, AreaMinutes],
     Field(
@@ -55,6 +73,7 @@ AreaMinutesMap = Annotated[
         description="Per treatment-area code, the minutes that replace the area's own with this "
         "device; an area not named keeps its own minutes.",
     ),
+    _OnlyAreaCodes(),
 ]
 
 
