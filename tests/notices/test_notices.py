@@ -412,3 +412,30 @@ def test_a_device_filter_picks_the_sessions_booked_with_that_device(
     ends_at = datetime.fromisoformat(with_rf["ends_at"])
     assert datetime.fromisoformat(notice["due_at"]) == ends_at + timedelta(hours=2)
     assert "rf_care" not in _notices(client, clinician, without)
+
+
+def test_a_due_notice_reaches_the_webhook_endpoints_that_want_it(
+    client: TestClient,
+    clinic: Clinic,
+    admin: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    # A literal public address: the SSRF guard passes it without resolving a name.
+    hook = {
+        "url": "https://93.184.215.14/hook",
+        "event_types": ["session.notice_due"],
+        "role": "integration",
+    }
+    created = client.post("/v1/webhook-endpoints", json=hook, headers=admin)
+    assert created.status_code == 201, created.text
+    person = make_client(client, clinician)
+    session = booked(client, clinician, booking(clinic, person, local(future_day(10), "10:00")))
+    with at(datetime.fromisoformat(session["starts_at"]) - timedelta(hours=23)):
+        assert emitter.run_once(database) == 2
+    deliveries = client.get(
+        f"/v1/webhook-endpoints/{created.json()['id']}/deliveries", headers=admin
+    ).json()["items"]
+    events = {e["id"]: e for e in _notice_events(client, admin)}
+    assert {d["event_type"] for d in deliveries} == {"session.notice_due"}
+    assert {d["event_id"] for d in deliveries} == set(events)
