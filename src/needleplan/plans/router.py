@@ -52,8 +52,14 @@ async def create_treatment_plan(
 ) -> PlanRead:
     """Create a treatment plan: a course of sessions 4–6 weeks apart.
 
-    The client must be eligible today, as for a booking. A plan is created `active` (or `draft`,
-    which takes no bookings until `PATCH status: active`).
+    With `template` (a course template's code, `GET /v1/course-templates`), every field the body
+    leaves out comes from the template: areas, intensity, device, sessions_planned, the interval
+    days and numbing; the plan keeps the code in `template`. An unknown or inactive template is a
+    422 naming `template`; without one, `areas` is required. `numbing` left out: the template's,
+    else the client's `numbing_preference` when `always` or `never`; with `ask`, a 422 naming
+    `numbing`. An unknown or inactive `device` is a 422 naming it. The client must be eligible
+    today, as for a booking. A plan is created `active` (or `draft`, which takes no bookings
+    until `PATCH status: active`).
     """
     plan = service.create_plan(db, settings, caller, body)
     created(response, f"/v1/treatment-plans/{plan.id}", plan.version)
@@ -114,8 +120,8 @@ async def update_treatment_plan(
 ) -> PlanRead:
     """Update a plan (merge patch; needs If-Match). `status: active` starts a draft.
 
-    Change the provider, areas, intensity, numbing, the number of sessions, the interval
-    bounds or the notes. `status` may only go from `draft` to `active` here (409
+    Change the provider, areas, intensity, device (`null`: none), numbing, the number of
+    sessions, the interval bounds or the notes. `status` may only go from `draft` to `active` here (409
     `plan-transition-not-allowed`); `POST .../cancel` cancels. New bounds or a new count check
     the booked sessions against their windows again. `If-Match` is required: 428 (`precondition-required`) without it, 412
     (`precondition-failed`) when stale.
