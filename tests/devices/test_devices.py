@@ -8,8 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from needleplan.models import TreatmentPlan
-from tests.conftest import Headers, RollbackDatabase
+from tests.conftest import Headers
 from tests.factories import Clinic, booking, future_day, local, make_client, make_clinic
 
 RF = "rf_microneedling"
@@ -427,11 +426,7 @@ def test_a_hold_keeps_its_device_and_converts_only_with_it(
 
 
 def test_a_plans_proposals_and_bookings_use_its_device(
-    client: TestClient,
-    admin: Headers,
-    clinician: Headers,
-    front_desk: Headers,
-    database: RollbackDatabase,
+    client: TestClient, admin: Headers, clinician: Headers, front_desk: Headers
 ) -> None:
     clinic = _rf_clinic(client, admin)
     person = make_client(client, clinician)
@@ -443,15 +438,13 @@ def test_a_plans_proposals_and_bookings_use_its_device(
             "areas": ["full_face"],
             "numbing": False,
             "sessions_planned": 2,
+            "device": RF,
         },
         headers=front_desk,
     )
     assert created.status_code == 201, created.text
+    assert created.json()["device"] == RF
     plan_id = created.json()["id"]
-    with database.transaction() as db:
-        plan = db.get(TreatmentPlan, plan_id)
-        assert plan is not None
-        plan.device_code = RF
 
     found = client.get(f"/v1/treatment-plans/{plan_id}/next-slots?limit=5", headers=front_desk)
     assert found.status_code == 200, found.text
@@ -485,3 +478,44 @@ def test_a_plans_proposals_and_bookings_use_its_device(
     assert course.status_code == 201, course.text
     assert [s["device"] for s in course.json()["sessions"]] == [RF]
     assert {s["room_id"] for s in course.json()["sessions"]} == {clinic.room_ids[1]}
+
+
+def test_a_plan_from_a_template_with_a_device_books_with_it(
+    client: TestClient, admin: Headers, clinician: Headers, front_desk: Headers
+) -> None:
+    clinic = _rf_clinic(client, admin)
+    template = {
+        "code": "rf_acne_scars",
+        "name": "RF acne scarring",
+        "indication": "acne scars",
+        "areas": ["full_face"],
+        "intensity": "intensive",
+        "device": RF,
+        "sessions_planned": 3,
+        "interval_min_days": 28,
+        "interval_max_days": 42,
+        "numbing": True,
+    }
+    made = client.post("/v1/course-templates", json=template, headers=admin)
+    assert made.status_code == 201, made.text
+    person = make_client(client, clinician)
+    plan = client.post(
+        "/v1/treatment-plans",
+        json={"client_id": person, "location_id": clinic.location_id, "template": "rf_acne_scars"},
+        headers=front_desk,
+    )
+    assert plan.status_code == 201, plan.text
+    assert plan.json()["device"] == RF
+    path = f"/v1/treatment-plans/{plan.json()['id']}/course-proposal"
+    booked = client.post(
+        path, json={"from": local(future_day(10), "09:00"), "book": True}, headers=front_desk
+    )
+    assert booked.status_code == 201, booked.text
+    sessions = booked.json()["sessions"]
+    assert len(sessions) == 3
+    for session in sessions:
+        assert session["device"] == RF
+        assert session["room_id"] == clinic.room_ids[1]
+        # Intensive RF on a full face: the device's maximum, 75 minutes, after 30 of numbing.
+        assert _minutes(session) == 75
+        assert _minutes(session, "numbing") == 30
