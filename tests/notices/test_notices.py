@@ -439,3 +439,43 @@ def test_a_due_notice_reaches_the_webhook_endpoints_that_want_it(
     events = {e["id"]: e for e in _notice_events(client, admin)}
     assert {d["event_type"] for d in deliveries} == {"session.notice_due"}
     assert {d["event_id"] for d in deliveries} == set(events)
+
+
+def test_a_booked_course_and_a_converted_hold_get_their_notices(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    """Every way a session comes to be books its notices: several sessions in one transaction
+    (a course proposal with ``book``), and a hold turned into a session."""
+    person = make_client(client, clinician)
+    plan = client.post(
+        "/v1/treatment-plans",
+        json={
+            "client_id": person,
+            "location_id": clinic.location_id,
+            "areas": ["full_face"],
+            "numbing": False,
+            "sessions_planned": 3,
+        },
+        headers=front_desk,
+    )
+    assert plan.status_code == 201, plan.text
+    course = client.post(
+        f"/v1/treatment-plans/{plan.json()['id']}/course-proposal",
+        json={"from": local(future_day(10), "10:00"), "book": True},
+        headers=front_desk,
+    )
+    assert course.status_code == 201, course.text
+    sessions = course.json()["sessions"]
+    assert len(sessions) == 3
+    for session in sessions:
+        notices = _notices(client, front_desk, session)
+        assert set(notices) == set(DEFAULTS)
+        assert datetime.fromisoformat(notices["reminder_24h"]["due_at"]) == _expected_due(
+            session, "reminder_24h"
+        )
+    other = make_client(client, clinician, name="Other")
+    body = booking(clinic, other, local(future_day(9), "15:00"), room=2)
+    hold = client.post("/v1/holds", json=body, headers=front_desk)
+    assert hold.status_code == 201, hold.text
+    converted = booked(client, front_desk, {**body, "hold_id": hold.json()["id"]})
+    assert set(_notices(client, front_desk, converted)) == set(DEFAULTS)
