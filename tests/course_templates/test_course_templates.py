@@ -235,7 +235,8 @@ def test_a_plan_from_the_acne_scar_template_follows_it(
         json={"device": pen},
         headers={**admin, "If-Match": '"1"'},
     )
-    alice = make_client(client, clinician, name="Alice")  # numbing preference: ask
+    alice = make_client(client, clinician, name="Alice")
+    _prefer(database, alice, NumbingPreference.ask)
     created = client.post(
         "/v1/treatment-plans",
         json=_plan_body(clinic, alice, template="acne_scars"),
@@ -415,22 +416,32 @@ def test_without_numbing_or_template_the_clients_preference_decides(
         assert response.json()["numbing"] is numbing
 
 
-def test_the_template_decides_numbing_before_the_clients_preference(
+@pytest.mark.parametrize(
+    ("preference", "numbing"),
+    [
+        (NumbingPreference.never, False),  # the client's standing answer wins over the course's
+        (NumbingPreference.always, True),
+        (NumbingPreference.ask, True),  # the template's (stretch_marks numbs)
+    ],
+)
+def test_the_clients_standing_preference_decides_numbing_before_the_template(
     client: TestClient,
     clinic: Clinic,
     front_desk: Headers,
     clinician: Headers,
     database: RollbackDatabase,
+    preference: NumbingPreference,
+    numbing: bool,
 ) -> None:
     alice = make_client(client, clinician, name="Alice")
-    _prefer(database, alice, NumbingPreference.never)
+    _prefer(database, alice, preference)
     plan = client.post(
         "/v1/treatment-plans",
         json=_plan_body(clinic, alice, template="stretch_marks"),
         headers=front_desk,
     )
     assert plan.status_code == 201, plan.text
-    assert (plan.json()["numbing"], plan.json()["areas"]) == (True, ["abdomen"])
+    assert (plan.json()["numbing"], plan.json()["areas"]) == (numbing, ["abdomen"])
 
 
 def test_a_plans_device_is_checked_and_patched(

@@ -116,14 +116,15 @@ def _course_of(
             "areas: a plan without a template names its areas.",
             [field_error("body", "areas", "Required when no template is given.", "areas_required")],
         )
-    # The template decides before the client's standing preference: it was chosen for this
-    # course (docs/domain.md#course-templates); the rule is the bookings' (clients/comfort.py).
-    chosen = choose_numbing(
-        body.numbing,
-        preference=preference,
-        plan_numbing=None if template is None else template.numbing,
-    )
-    if chosen is None:
+    # The request, then the client's standing answer (always or never: the client said so),
+    # then the template, chosen for the course but not for this client
+    # (docs/domain.md#course-templates); the rule is the bookings' (clients/comfort.py).
+    chosen = choose_numbing(body.numbing, preference=preference)
+    if chosen is not None:
+        numbing = chosen.numbing
+    elif template is not None:
+        numbing = template.numbing
+    else:
         detail = (
             "The client's numbing preference is `ask`: say whether to numb "
             "(`numbing`: true or false), or name a course template."
@@ -135,7 +136,7 @@ def _course_of(
         intensity=body.intensity
         or (Intensity(template.intensity) if template else Intensity.standard),
         device=body.device if "device" in given or template is None else template.device_code,
-        numbing=chosen.numbing,
+        numbing=numbing,
         sessions_planned=body.sessions_planned
         or (template.sessions_planned if template else _DEFAULT_SESSIONS),
         min_interval_days=body.min_interval_days
