@@ -55,9 +55,9 @@ async def create_treatment_plan(
     With `template` (a course template's code, `GET /v1/course-templates`), every field the body
     leaves out comes from the template: areas, intensity, device, sessions_planned, the interval
     days and numbing; the plan keeps the code in `template`. An unknown or inactive template is a
-    422 naming `template`; without one, `areas` is required. `numbing` left out: the template's,
-    else the client's `numbing_preference` when `always` or `never`; with `ask`, a 422 naming
-    `numbing`. An unknown or inactive `device` is a 422 naming it. The client must be eligible
+    422 naming `template`; without one, `areas` is required. `numbing` left out: the client's
+    `numbing_preference` when `always` or `never`, else the template's; with `ask` and no
+    template, a 422 naming `numbing`. An unknown or inactive `device` is a 422 naming it. The client must be eligible
     today, as for a booking. A plan is created `active` (or `draft`, which takes no bookings
     until `PATCH status: active`).
     """

@@ -43,8 +43,8 @@ class PlanCreate(RequestModel):
     )
     numbing: JsonBool | None = Field(
         default=None,
-        description="Default: the template's, else the client's `numbing_preference` when "
-        "`always` or `never`; with `ask`, a 422 naming `numbing`.",
+        description="Default: the client's `numbing_preference` when `always` or `never`, "
+        "else the template's; with `ask` and no template, a 422 naming `numbing`.",
     )
     sessions_planned: SessionsPlanned | None = Field(
         default=None, description="Default: the template's, else 3."
