@@ -73,6 +73,7 @@ def _setup(server: LiveServer) -> dict[str, Any]:
                 "last_name": "Load",
                 "date_of_birth": "1990-01-01",
                 "email": f"c{i}@example.org",
+                "numbing_preference": "never",  # some bookings below leave numbing out
             }
             client_id = http.post("/v1/clients", json=body, headers=clinician).json()["id"]
             screening = {"screened_on": future_day(0).isoformat(), "conditions": []}

@@ -98,6 +98,7 @@ def clinic(processes: tuple[LiveServer, LiveServer]) -> dict[str, str]:
                     "last_name": "X",
                     "date_of_birth": "1990-01-01",
                     "email": "c@example.org",
+                    "numbing_preference": "never",  # bookings below leave numbing out
                 },
             ),
             201,

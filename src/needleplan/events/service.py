@@ -68,7 +68,9 @@ def read_as(event: Event, role: Role) -> EventRead:
 def _read(event: Event, role: Role) -> EventRead:
     data = event.data if role is not Role.integration else event.data_private
     assert data is not None  # hidden kinds never reach an integration key
-    hidden = [f for f in catalogue.hidden_fields(event.subject_kind, role) if data.get(f)]
+    hidden = [
+        f for f in catalogue.hidden_fields(event.subject_kind, role) if data.get(f) is not None
+    ]
     if hidden:
         data = {**data, **dict.fromkeys(hidden)}
     return EventRead(
