@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from needleplan.auth.roles import Role
 from needleplan.clients.comfort import NumbingChoice, choose_numbing
+from needleplan.events.service import read_as
 from needleplan.kit.statuses import NumbingPreference, NumbingSource
+from needleplan.models import Event
 from tests.conftest import Headers
 
 NOTES = "Faints at the sight of needles; count down before each pass."
@@ -180,6 +183,25 @@ def test_the_change_feed_shows_comfort_notes_to_the_roles_that_read_them(
     assert "needles" not in whole_feed
     assert "comfort_notes" not in whole_feed
     assert "needles" not in client.get("/v1/events", headers=front_desk).text
+
+
+def test_webhook_payloads_show_comfort_notes_to_the_endpoints_role_as_the_feed_does() -> None:
+    """A webhook endpoint's role reads an event as the feed shows it to a key of that role
+    (``read_as``, which the delivery worker signs): front desk endpoints get the notes null."""
+    event = Event(
+        id="e",
+        type="client.updated",
+        subject_kind="client",
+        subject_id="c",
+        data={"id": "c", "first_name": "Marabella", "comfort_notes": NOTES},
+        data_private={"id": "c"},
+    )
+    assert read_as(event, Role.admin).data["comfort_notes"] == NOTES
+    assert read_as(event, Role.clinician).data["comfort_notes"] == NOTES
+    front_desk = read_as(event, Role.front_desk).data
+    assert front_desk == {"id": "c", "first_name": "Marabella", "comfort_notes": None}
+    assert read_as(event, Role.integration).data == {"id": "c"}
+    assert event.data["comfort_notes"] == NOTES  # the stored payload is left as it was
 
 
 def test_no_log_line_holds_comfort_notes_or_names(
