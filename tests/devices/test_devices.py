@@ -498,7 +498,8 @@ def test_a_plan_from_a_template_with_a_device_books_with_it(
     }
     made = client.post("/v1/course-templates", json=template, headers=admin)
     assert made.status_code == 201, made.text
-    person = make_client(client, clinician)
+    # ask: the template's numbing applies (a client's always or never would decide instead).
+    person = make_client(client, clinician, numbing_preference="ask")
     plan = client.post(
         "/v1/treatment-plans",
         json={"client_id": person, "location_id": clinic.location_id, "template": "rf_acne_scars"},

@@ -6,6 +6,7 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, Field, model_validator
 
 from needleplan.durations.quote import Intensity
+from needleplan.kit.codes import code_field
 from needleplan.kit.models import (
     AsSent,
     JsonBool,
@@ -16,16 +17,7 @@ from needleplan.kit.models import (
 )
 from needleplan.sessions.schemas import Areas
 
-TemplateCode = Annotated[
-    str,
-    Field(
-        min_length=2,
-        max_length=40,
-        pattern=r"^[a-z][a-z0-9_]*$",
-        examples=["acne_scars"],
-        description="Stable key: lower-case letters, digits and underscores.",
-    ),
-]
+TemplateCode = Annotated[str, code_field("acne_scars")]
 DeviceCode = Annotated[
     str,
     Field(

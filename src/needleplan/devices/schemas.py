@@ -8,6 +8,7 @@ from pydantic import Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from needleplan.kit.codes import CODE_PATTERN, code_field
 from needleplan.kit.models import (
     AsSent,
     JsonBool,
@@ -19,21 +20,14 @@ from needleplan.kit.models import (
 
 # The treatment-area catalogue's own bounds (treatment_areas/schemas.py, a neighbour this
 # package does not import): a device's minutes replace an area's, so they obey the same.
-AREA_CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
-AreaCode = Annotated[
-    str, Field(min_length=2, max_length=40, pattern=AREA_CODE_PATTERN, examples=["full_face"])
-]
+AreaCode = Annotated[str, code_field("full_face")]
 Minutes = Annotated[int, Field(ge=5, le=480), JsonInteger()]
 Name = Annotated[str, Field(min_length=1, max_length=200), AsSent()]
 
 DeviceCode = Annotated[
     str,
-    Field(
-        min_length=2,
-        max_length=40,
-        pattern=r"^[a-z][a-z0-9_]*$",
-        examples=["rf_microneedling"],
-        description="A device's stable key: lower-case letters, digits and underscores.",
+    code_field(
+        "rf_microneedling", "A device's stable key: lower-case letters, digits and underscores."
     ),
 ]
 
@@ -60,7 +54,7 @@ class _OnlyAreaCodes:
         self, core: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         schema = handler(core)
-        schema.setdefault("propertyNames", {})["pattern"] = AREA_CODE_PATTERN
+        schema.setdefault("propertyNames", {})["pattern"] = CODE_PATTERN
         schema["additionalProperties"] = False
         return schema
 

@@ -1,10 +1,30 @@
-"""The one check of a body's list of catalogue codes (treatment areas, screening conditions)."""
+"""Catalogue codes: the one shape of a catalogue entry's key (treatment areas, devices, course
+templates, care notices) and the one check of a body's list of codes (treatment areas,
+screening conditions)."""
 
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
+from typing import Any
+
+from pydantic import Field
 
 from needleplan.problems import FieldError, ValidationFailed, field_error
+
+CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
+KEY_DESCRIPTION = "Stable key: lower-case letters, digits and underscores."
+
+
+def code_field(example: str, description: str = KEY_DESCRIPTION) -> Any:
+    """The field of a catalogue code: 2-40 lower-case letters, digits and underscores, starting
+    with a letter (a code is a key other records keep, so it never changes)."""
+    return Field(
+        min_length=2,
+        max_length=40,
+        pattern=CODE_PATTERN,
+        examples=[example],
+        description=description,
+    )
 
 
 def refuse_bad_codes(

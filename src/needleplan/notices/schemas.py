@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from needleplan.kit.codes import code_field
 from needleplan.kit.models import (
     AsSent,
     JsonBool,
@@ -19,16 +20,7 @@ from needleplan.treatment_areas.schemas import AreaCode
 # A notice falls due at most 30 days before or after its anchor.
 MAX_OFFSET_MINUTES = 30 * 24 * 60
 
-NoticeCode = Annotated[
-    str,
-    Field(
-        min_length=2,
-        max_length=40,
-        pattern=r"^[a-z][a-z0-9_]*$",
-        examples=["reminder_24h"],
-        description="Stable key: lower-case letters, digits and underscores.",
-    ),
-]
+NoticeCode = Annotated[str, code_field("reminder_24h")]
 OffsetMinutes = Annotated[
     int,
     Field(
@@ -52,12 +44,9 @@ AreaFilter = Annotated[
 ]
 DeviceFilter = Annotated[
     str,
-    Field(
-        min_length=2,
-        max_length=40,
-        pattern=r"^[a-z][a-z0-9_]*$",
-        examples=["rf_microneedling"],
-        description="Only sessions booked with this device (a device code); null or left out: "
+    code_field(
+        "rf_microneedling",
+        "Only sessions booked with this device (a device code); null or left out: "
         "any device or none.",
     ),
     AsSent(),

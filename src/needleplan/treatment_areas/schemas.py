@@ -6,18 +6,10 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from needleplan.kit.codes import code_field
 from needleplan.kit.models import AsSent, JsonInteger, RequestModel, ResponseModel, omitted
 
-AreaCode = Annotated[
-    str,
-    Field(
-        min_length=2,
-        max_length=40,
-        pattern=r"^[a-z][a-z0-9_]*$",
-        examples=["full_face"],
-        description="Stable key: lower-case letters, digits and underscores.",
-    ),
-]
+AreaCode = Annotated[str, code_field("full_face")]
 Minutes = Annotated[int, Field(ge=5, le=480), JsonInteger()]
 Name = Annotated[str, Field(min_length=1, max_length=200), AsSent()]
 
