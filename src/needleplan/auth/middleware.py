@@ -54,11 +54,17 @@ class AuthenticationMiddleware:
             await problem_response(problem, path, root)(scope, receive, send)
             return
         database: Database = scope["app"].state.database
-        # The lookup begins the request's own transaction: the route adopts this session
-        # (kit/transaction.py), so a request runs one transaction on one connection. The key is
-        # read from the database on every request, so a revocation holds in every process at once.
+        # The key is read from the database on every request, so a revocation holds in every
+        # process at once. A read without a body (GET, HEAD) goes on in the lookup's transaction:
+        # the route adopts this session (kit/transaction.py), one transaction on one connection.
+        # A request with a body ends the lookup's transaction at once: it would otherwise hold a
+        # pooled connection while its body arrives and it waits its turn to write, and enough
+        # such requests exhaust the pool, whose checkout then blocks the event loop that would
+        # let them finish.
+        adopt = scope.get("method") in _WITHOUT_BODY
         db = database.session(write=False)
-        hand_over(scope, db)
+        if adopt:
+            hand_over(scope, db)
         try:
             try:
                 match = match_secret(db, secret)
@@ -72,12 +78,20 @@ class AuthenticationMiddleware:
                 problem = Unauthorized("The API key is unknown or revoked.")
                 await problem_response(problem, path, root)(scope, receive, send)
                 return
-            await _note_use(database, match)
+            if not adopt or _use_is_stale(match):
+                # Nothing awaited holds the lookup's connection: the refresh may wait for
+                # SQLite's writer, and the body may be slow to arrive.
+                take_over(scope)
+                db.close()  # ends the read transaction, returns the connection
+                await _note_use(database, match)
             scope["state"]["caller"] = match.caller
             await self.app(scope, receive, send)
         finally:
-            if take_over(scope) is not None:  # not adopted by a route: 401, 404, 405, ...
+            if take_over(scope) is not None or not adopt:  # not adopted: 401, 404, a body ...
                 db.close()  # ends the read transaction, returns the connection
+
+
+_WITHOUT_BODY = frozenset({"GET", "HEAD"})
 
 
 def _route_path(scope: Scope) -> str:
@@ -87,6 +101,10 @@ def _route_path(scope: Scope) -> str:
     if root and (path == root or path.startswith(root + "/")):
         return path[len(root) :] or "/"
     return path
+
+
+def _use_is_stale(match: KeyMatch) -> bool:
+    return match.caller.key_id is not None and match.last_use_is_stale(utc_now())
 
 
 async def _note_use(database: Database, match: KeyMatch) -> None:
