@@ -385,7 +385,7 @@ def test_editing_a_device_leaves_booked_sessions_alone(
     assert _minutes(again.json()) == 105
 
 
-def test_a_hold_keeps_its_device_and_converts_only_with_it(
+def test_a_hold_keeps_its_device_and_its_conversion_books_it(
     client: TestClient, admin: Headers, clinician: Headers, integration: Headers
 ) -> None:
     clinic = _rf_clinic(client, admin)
@@ -405,21 +405,16 @@ def test_a_hold_keeps_its_device_and_converts_only_with_it(
     assert hold["ends_at"] == local(future_day(10), "11:00")
     assert client.get(f"/v1/holds/{hold['id']}", headers=integration).json()["device"] == RF
 
-    without = client.post(
-        "/v1/sessions",
-        json=booking(clinic, person, starts, room=1, hold_id=hold["id"]),
-        headers=integration,
-    )
-    assert without.status_code == 409
-    assert without.json()["type"] == "/problems/hold-mismatch"
+    # Converting books what the hold held: a device left out is the hold's.
     converted = client.post(
         "/v1/sessions",
-        json=booking(clinic, person, starts, room=1, hold_id=hold["id"], device=RF),
+        json=booking(clinic, person, starts, room=1, hold_id=hold["id"]),
         headers=integration,
     )
     assert converted.status_code == 201, converted.text
     assert converted.json()["device"] == RF
     assert converted.json()["hold_id"] == hold["id"]
+    assert converted.json()["ends_at"] == hold["ends_at"]
 
 
 # Plans

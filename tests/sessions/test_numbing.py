@@ -145,6 +145,27 @@ def test_a_hold_follows_the_same_rule_and_its_session_keeps_it(
     assert explicit.json()["numbing_source"] == "request"
 
 
+def test_converting_a_hold_books_the_numbing_it_held(
+    client: TestClient, clinic: Clinic, integration: Headers, clinician: Headers
+) -> None:
+    """The hold decided numbing when it was made: a conversion that leaves `numbing` out books
+    the hold's (and its source), whatever the client's preference; a different `numbing` is
+    not the held booking (409 hold-mismatch)."""
+    asks = make_client(client, clinician, name="Asks", numbing_preference="ask")
+    never = make_client(client, clinician, name="Never", numbing_preference="never")
+    for person, wall, room in ((asks, "10:00", 0), (never, "13:00", 1)):
+        body = {**booking(clinic, person, local(DAY, wall), room=room), "numbing": True}
+        hold = client.post("/v1/holds", json=body, headers=integration)
+        assert hold.status_code == 201, hold.text
+        conversion = {**_left_out(body), "hold_id": hold.json()["id"]}
+        differing = post_booking(client, integration, {**conversion, "numbing": False})
+        assert differing.status_code == 409, differing.text
+        assert differing.json()["type"] == "/problems/hold-mismatch"
+        session = booked(client, integration, conversion)
+        assert (session["numbing"], session["numbing_source"]) == (True, "request")
+        assert _kinds(session) == ["numbing", "treatment", "turnover"]
+
+
 def _quote(client: TestClient, headers: Headers, **body: Any) -> Any:
     return client.post(
         "/v1/duration-quotes", json={"areas": ["full_face"], **body}, headers=headers

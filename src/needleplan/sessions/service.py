@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from needleplan.events.outbox import emit, renders
 from needleplan.kit.crud import bump_version, get_or_404, require_reference
 from needleplan.kit.etag import check_if_match, require_if_match
 from needleplan.kit.localtime import in_zone, local_date, local_day_bounds
+from needleplan.kit.statuses import NumbingSource
 from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import (
@@ -82,10 +84,12 @@ def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold
         and hold.starts_at == request.starts_at
         and sorted(hold.areas) == sorted(request.areas)
         and hold.device_code == request.device_code
+        and hold.numbing == request.numbing
     )
     if not same:
         raise HoldMismatch(
-            "The booking's client, provider, room, start, areas or device differ from the hold's."
+            "The booking's client, provider, room, start, areas, device or numbing differ from "
+            "the hold's."
         )
     status = hold_status(hold, utc_now())
     if status is not HoldStatus.active:
@@ -122,8 +126,15 @@ def create_session(
     request = booking.request_from(body)
     plan = _plan_of(db, body.plan_id, request.client_id) if body.plan_id else None
     location = booking.check_references(db, request)
-    request, numbing_source = booking.with_numbing(db, request, body.numbing, plan=plan)
-    request = booking.with_device(db, request, body.device, plan=plan)
+    # Converting a hold books what it held: a numbing or device left out is the hold's.
+    held = db.get(Hold, body.hold_id) if body.hold_id else None
+    if held is not None and body.numbing is None:
+        request = replace(request, numbing=held.numbing)
+        numbing_source = NumbingSource(held.numbing_source)
+    else:
+        request, numbing_source = booking.with_numbing(db, request, body.numbing, plan=plan)
+    device = body.device if held is None or body.device is not None else held.device_code
+    request = booking.with_device(db, request, device, plan=plan)
     hold = _hold_to_convert(db, body.hold_id, request) if body.hold_id else None
     in_plan = booking.PlanBooking(course, plan, body.override_reason) if plan else None
     checked, verdict = booking.check(db, settings, caller, request, location, plan=in_plan)
