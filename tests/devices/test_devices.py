@@ -268,14 +268,14 @@ def test_availability_with_a_device_offers_only_rooms_holding_it(
     assert first["starts_at"] == local(day, "10:00")
     length = datetime.fromisoformat(first["ends_at"]) - datetime.fromisoformat(first["starts_at"])
     assert length == timedelta(minutes=60)
-    # A room that does not hold the device offers nothing.
+    # A search in a room that does not hold the device is refused, as a booking there would be.
     none = client.get(
         "/v1/availability",
         params={**params, "device": RF, "room_id": clinic.room_ids[0]},
         headers=integration,
     )
-    assert none.status_code == 200
-    assert none.json()["slots"] == []
+    assert none.status_code == 422
+    assert none.json()["type"] == "/problems/device-not-in-room"
     unknown = client.get(
         "/v1/availability", params={**params, "device": "laser_pen"}, headers=integration
     )
@@ -383,6 +383,32 @@ def test_editing_a_device_leaves_booked_sessions_alone(
         headers=clinician,
     )
     assert _minutes(again.json()) == 105
+
+
+def test_a_room_that_stops_holding_the_device_does_not_pin_its_sessions(
+    client: TestClient, admin: Headers, clinician: Headers
+) -> None:
+    """The RF system leaves Room 2 after a booking: the session still moves in time in its own
+    room (its minutes are booked), but not into another room without the device."""
+    clinic = _rf_clinic(client, admin)
+    person = make_client(client, clinician)
+    body = booking(clinic, person, local(future_day(10), "10:00"), room=1, device=RF)
+    session = client.post("/v1/sessions", json=body, headers=clinician).json()
+    _hold_devices(client, admin, clinic.room_ids[1], ["microneedling_pen"])
+    later = client.patch(
+        f"/v1/sessions/{session['id']}",
+        json={"starts_at": local(future_day(10), "15:00")},
+        headers={**clinician, "If-Match": f'"{session["version"]}"'},
+    )
+    assert later.status_code == 200, later.text
+    assert (later.json()["room_id"], later.json()["device"]) == (clinic.room_ids[1], RF)
+    other_room = client.patch(
+        f"/v1/sessions/{session['id']}",
+        json={"room_id": clinic.room_ids[2]},
+        headers={**clinician, "If-Match": f'"{later.json()["version"]}"'},
+    )
+    assert other_room.status_code == 422
+    assert other_room.json()["type"] == "/problems/device-not-in-room"
 
 
 def test_a_hold_keeps_its_device_and_its_conversion_books_it(

@@ -14,7 +14,8 @@ from needleplan.durations.service import numbing_for
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.time import Instant
 from needleplan.kit.transaction import v1_router
-from needleplan.problems import ValidationFailed, field_error
+from needleplan.problems import ValidationFailed, field_error, problem_responses
+from needleplan.sessions.problems import DeviceNotInRoom
 
 router = v1_router(prefix="/availability", tags=["availability"])
 
@@ -29,7 +30,7 @@ def _area_codes(raw: list[str]) -> list[str]:
     return codes
 
 
-@router.get("", response_model=Availability)
+@router.get("", response_model=Availability, responses=problem_responses(DeviceNotInRoom))
 async def get_availability(
     db: DbDep,
     settings: SettingsDep,

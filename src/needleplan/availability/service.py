@@ -23,6 +23,7 @@ from needleplan.scheduling.intervals import Interval
 from needleplan.scheduling.minutes import MINUTE, MinuteLine
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval, working_intervals
 from needleplan.sessions import busy_days
+from needleplan.sessions.problems import DeviceNotInRoom
 
 MAX_RANGE = timedelta(days=31)
 
@@ -125,6 +126,13 @@ def search(
     location = db.get(Location, query.location_id)
     assert location is not None
     device = usable_device(db, query.device, location="query")
+    if device is not None and query.room_id is not None:
+        room = db.get(Room, query.room_id)  # loaded by resolve_location: no statement
+        if room is not None and device.code not in room.device_codes:
+            raise DeviceNotInRoom(
+                f"The room does not hold the device {device.code!r}: search a room that does, "
+                "or leave room_id out."
+            )
     calendar = open_calendar(
         db,
         settings,

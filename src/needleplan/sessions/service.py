@@ -239,8 +239,11 @@ def reschedule(
     if not _moves(session, request):
         return _change_notes(db, settings, caller, session, changes)
     location = booking.check_references(db, request)
-    # A new room must hold the session's device; the minutes stay the booked ones.
-    booking.check_device_in_room(db, request)
+    # A new room must hold the session's device; the minutes stay the booked ones. Its own
+    # room is not checked again: a room that stopped holding the device after the booking
+    # does not pin the session to its time.
+    if request.room_id != session.room_id:
+        booking.check_device_in_room(db, request)
     plan = _locked_plan(db, session.plan_id) if session.plan_id else None
     in_plan = None
     if plan is not None:
