@@ -47,15 +47,20 @@ class AreaMinutes(RequestModel):
 
 @dataclass(frozen=True)
 class _OnlyAreaCodes:
-    """pydantic states the key pattern as patternProperties, which lets any other key through:
-    the document says every key is an area code, so it refuses what the model refuses."""
+    """pydantic states the key pattern as patternProperties, which lets any other key through
+    and which common client generators ignore (they would make a closed, empty object). The
+    document says it their way: every value is an AreaMinutes (``additionalProperties``) and
+    every key an area code (``propertyNames``), as strict as the model."""
 
     def __get_pydantic_json_schema__(
         self, core: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         schema = handler(core)
+        patterns = schema.pop("patternProperties", {})
+        values = next(iter(patterns.values()), None)
+        if values is not None:
+            schema["additionalProperties"] = values
         schema.setdefault("propertyNames", {})["pattern"] = CODE_PATTERN
-        schema["additionalProperties"] = False
         return schema
 
 
