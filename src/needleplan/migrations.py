@@ -61,6 +61,7 @@ def migrate(database: Database) -> None:
     with database.transaction() as db:
         install_default_areas(db)
         install_default_conditions(db)
+        # Installing them schedules the notices of the sessions already booked (an upgrade).
         install_default_notices(db)
         install_default_templates(db)  # after the areas: templates name them
         # After the areas: a device's minutes name only areas the catalogue has.

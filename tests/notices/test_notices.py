@@ -479,3 +479,169 @@ def test_a_booked_course_and_a_converted_hold_get_their_notices(
     assert hold.status_code == 201, hold.text
     converted = booked(client, front_desk, {**body, "hold_id": hold.json()["id"]})
     assert set(_notices(client, front_desk, converted)) == set(DEFAULTS)
+
+
+def _edit_template(client: TestClient, admin: Headers, code: str, body: dict[str, Any]) -> None:
+    current = client.get(f"/v1/care-notices/{code}", headers=admin)
+    edited = client.patch(
+        f"/v1/care-notices/{code}",
+        json=body,
+        headers={**admin, "If-Match": current.headers["ETag"]},
+    )
+    assert edited.status_code == 200, edited.text
+
+
+LATE_CARE = {
+    "code": "late_care",
+    "kind": "aftercare",
+    "anchor": "end",
+    "offset_minutes": 30,
+    "text": "Added after the booking.",
+}
+
+
+def test_a_sent_notice_is_not_sent_again_and_nothing_moves_after_a_template_edit(
+    client: TestClient,
+    clinic: Clinic,
+    admin: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+) -> None:
+    """The reviewer's reproduction: a notes-only PATCH after a template edit neither re-sends
+    the 24 h reminder already emitted, nor moves the pending notices to the edited offsets, nor
+    attaches a template created after the booking; a move afterwards does all three."""
+    person = make_client(client, clinician)
+    session = booked(client, clinician, booking(clinic, person, local(future_day(10), "10:00")))
+    starts_at = datetime.fromisoformat(session["starts_at"])
+    with at(starts_at - timedelta(hours=23)):
+        assert emitter.run_once(database) == 2  # the pre-care and the 24 h reminder
+    _edit_template(client, admin, "reminder_24h", {"offset_minutes": -600})
+    _edit_template(client, admin, "reminder_2h", {"offset_minutes": -180})
+    assert client.post("/v1/care-notices", json=LATE_CARE, headers=admin).status_code == 201
+    noted = client.patch(
+        f"/v1/sessions/{session['id']}",
+        json={"notes": "x"},
+        headers={**clinician, "If-Match": '"1"'},
+    )
+    assert noted.status_code == 200, noted.text
+    assert noted.json()["version"] == 2
+    notices = _notices(client, clinician, session)
+    assert set(notices) == set(DEFAULTS)  # no late_care
+    for code, notice in notices.items():
+        assert datetime.fromisoformat(notice["due_at"]) == _expected_due(session, code), code
+        assert notice["session_version"] == 1, code
+    assert notices["reminder_24h"]["state"] == "emitted"
+    assert notices["reminder_2h"]["state"] == "scheduled"
+    with at(starts_at - timedelta(hours=9)):
+        assert emitter.run_once(database) == 0
+    with at(starts_at - timedelta(hours=2, minutes=30)):
+        assert emitter.run_once(database) == 0  # the 2 h reminder kept its time
+    codes = [e["data"]["code"] for e in _notice_events(client, clinician)]
+    assert sorted(codes) == ["pre_care_72h", "reminder_24h"]
+
+    # A move reads the templates as they are now.
+    moved = client.patch(
+        f"/v1/sessions/{session['id']}",
+        json={"starts_at": local(future_day(12), "10:00")},
+        headers={**clinician, "If-Match": '"2"'},
+    )
+    assert moved.status_code == 200, moved.text
+    new_start = datetime.fromisoformat(moved.json()["starts_at"])
+    notices = _notices(client, clinician, session)
+    assert set(notices) == {*DEFAULTS, "late_care"}
+    reminder = notices["reminder_24h"]
+    assert (reminder["state"], reminder["session_version"]) == ("scheduled", 3)
+    assert datetime.fromisoformat(reminder["due_at"]) == new_start - timedelta(hours=10)
+    assert datetime.fromisoformat(notices["reminder_2h"]["due_at"]) == new_start - timedelta(
+        hours=3
+    )
+    late = datetime.fromisoformat(notices["late_care"]["due_at"])
+    assert late == datetime.fromisoformat(moved.json()["ends_at"]) + timedelta(minutes=30)
+
+
+def test_a_status_change_applies_to_the_notices_the_session_has(
+    client: TestClient, clinic: Clinic, admin: Headers, clinician: Headers
+) -> None:
+    """Arrival and completion after template edits: the reminders are cancelled, the aftercare
+    stays at the time it was scheduled for, and no template created since is attached."""
+    person = make_client(client, clinician)
+    session = booked(client, clinician, booking(clinic, person, local(future_day(10), "10:00")))
+    _edit_template(client, admin, "aftercare_end", {"offset_minutes": 90})
+    assert client.post("/v1/care-notices", json=LATE_CARE, headers=admin).status_code == 201
+    treat(client, clinician, session)
+    notices = _notices(client, clinician, session)
+    assert set(notices) == set(DEFAULTS)
+    for code, notice in notices.items():
+        assert datetime.fromisoformat(notice["due_at"]) == _expected_due(session, code), code
+    states = {code: n["state"] for code, n in notices.items()}
+    assert states == {
+        "pre_care_72h": "cancelled",
+        "reminder_24h": "cancelled",
+        "reminder_2h": "cancelled",
+        "aftercare_end": "scheduled",
+        "aftercare_sun_24h": "scheduled",
+    }
+
+
+def test_installing_the_default_notices_schedules_the_booked_calendar(
+    client: TestClient,
+    admin: Headers,
+    clinician: Headers,
+    database: RollbackDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An upgrade to care notices: ``migrate`` installs the defaults into the empty table and
+    schedules the notices of every booked session starting after now, in batches (of one here);
+    past, started and cancelled sessions get none. Once the templates exist, installing again
+    schedules nothing."""
+    from sqlmodel import col, delete, select
+
+    from needleplan.models import CareNotice, SessionNotice
+    from needleplan.notices import service
+    from needleplan.notices.catalogue import install_default_notices
+
+    clinic = make_clinic(client, admin, providers=2)
+    person = make_client(client, clinician)
+    other = make_client(client, clinician, name="Other")
+    started = booked(client, clinician, booking(clinic, person, local(future_day(3), "10:00")))
+    same_time = [  # ordered by id within the same start, across a batch's end
+        booked(
+            client,
+            clinician,
+            booking(clinic, who, local(future_day(10), "10:00"), room=i, provider=i),
+        )
+        for i, who in enumerate((person, other))
+    ]
+    later = [
+        booked(client, clinician, booking(clinic, person, local(future_day(d), "10:00")))
+        for d in (11, 12, 13)
+    ]
+    cancelled = booked(client, clinician, booking(clinic, other, local(future_day(14), "10:00")))
+    response = client.post(
+        f"/v1/sessions/{cancelled['id']}/cancel",
+        json={"reason": "flu"},
+        headers={**clinician, "If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.text
+    # The state before care notices existed.
+    with database.transaction() as db:
+        db.exec(delete(SessionNotice))
+        db.exec(delete(CareNotice))
+    monkeypatch.setattr(service, "BATCH", 1)  # every page ends mid-calendar
+    now = datetime.fromisoformat(started["starts_at"]) + timedelta(minutes=5)
+    with at(now), database.transaction() as db:
+        assert install_default_notices(db) == len(DEFAULTS)
+    for session in [*same_time, *later]:
+        notices = _notices(client, clinician, session)
+        assert set(notices) == set(DEFAULTS), session["starts_at"]
+        for code, notice in notices.items():
+            assert datetime.fromisoformat(notice["due_at"]) == _expected_due(session, code)
+            assert (notice["state"], notice["session_version"]) == ("scheduled", 1)
+    assert _notices(client, clinician, started) == {}
+    assert _notices(client, clinician, cancelled) == {}
+    # Templates there: a later migrate schedules nothing.
+    with database.transaction() as db:
+        db.exec(delete(SessionNotice))
+    with database.transaction() as db:
+        assert install_default_notices(db) == 0
+        assert db.exec(select(col(SessionNotice.id))).first() is None

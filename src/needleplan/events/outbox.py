@@ -2,7 +2,7 @@
 
 ``emit`` queues (type, subject); ``db.commit`` runs ``_write`` as the transaction's last step, so
 an event exists exactly when its change does. A package above may follow a subject kind
-(``follows``): its step runs at that commit too, with the ids of the kind's subjects emitted.
+(``follows``): its step runs at that commit too, with each event's (subject id, event type).
 Its ``data`` is the subject as its ``GET`` returns it at that moment, rendered by the renderer
 its package registers (``renders``) for the richest role, and for an ``integration`` key
 (derived from the richest render when the package says how), so a reader later gets the state
@@ -64,9 +64,10 @@ def _same(read: BaseModel) -> BaseModel:
 
 def follows(kind: str, step: PreCommitStep) -> None:
     """Run ``step`` before the commit of every transaction that emits an event of ``kind``, with
-    the ids of its subjects (in emission order, repeats included). A package above the subject's
-    keeps its own rows in step with the subject this way without the subject's package importing
-    it (notices follow sessions)."""
+    a ``(subject_id, event_type)`` pair per event (in emission order, repeats included), so the
+    step knows what happened to each subject, not only that something did. A package above the
+    subject's keeps its own rows in step with the subject this way without the subject's package
+    importing it (notices follow sessions)."""
     steps = _FOLLOWERS.setdefault(kind, [])
     if step not in steps:
         steps.append(step)
@@ -77,7 +78,7 @@ def emit(db: Session, event_type: str, kind: str, subject_id: str) -> None:
     assert event_type in catalogue.EVENT_TYPES, event_type
     queue_for_commit(db, _write, [(event_type, kind, subject_id, utc_now(), None)])
     for step in _FOLLOWERS.get(kind, ()):
-        queue_for_commit(db, step, [subject_id])
+        queue_for_commit(db, step, [(subject_id, event_type)])
 
 
 def emit_with_data(

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from needleplan.kit.statuses import NoticeAnchor, NoticeKind
 from needleplan.models import CareNotice
-from needleplan.notices import repository
+from needleplan.notices import repository, service
 
 HOUR = 60
 
@@ -60,7 +60,11 @@ DEFAULT_NOTICES: tuple[tuple[str, NoticeKind, NoticeAnchor, int, str], ...] = (
 
 
 def install_default_notices(db: Session) -> int:
-    """Add the default notices when there are none; a clinic's edits are never overwritten."""
+    """Add the default notices when there are none; a clinic's edits are never overwritten.
+    Installing them also schedules the notices of every booked session starting after now
+    (``service.schedule_upcoming``), in the same transaction: a clinic upgrading to care notices
+    keeps reminders for the calendar it already has. Once the catalogue has rows, nothing is
+    scheduled here again."""
     if not repository.catalogue_is_empty(db):
         return 0
     for code, kind, anchor, offset_minutes, text in DEFAULT_NOTICES:
@@ -70,4 +74,5 @@ def install_default_notices(db: Session) -> int:
             )
         )
     db.flush()
+    service.schedule_upcoming(db)
     return len(DEFAULT_NOTICES)

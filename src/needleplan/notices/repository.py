@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from needleplan.kit.pagination import keyset_page
-from needleplan.kit.statuses import NoticeState
+from needleplan.kit.statuses import NoticeState, SessionStatus
 from needleplan.models import CareNotice, SessionNotice, TreatmentSession
 from needleplan.notices.rules import HAPPENING
 
@@ -82,6 +83,29 @@ def claim_due(db: Session, now: datetime, limit: int) -> list[SessionNotice]:
     if db.get_bind().dialect.name != "sqlite":
         statement = statement.with_for_update(skip_locked=True, of=SessionNotice)
     return list(db.exec(statement).all())
+
+
+def booked_sessions_from(
+    db: Session, now: datetime, *, after: tuple[datetime, str] | None, limit: int
+) -> list[tuple[datetime, str]]:
+    """Up to ``limit`` booked sessions starting after ``now`` as ``(starts_at, id)``, in that
+    order, those after ``after`` (the last of the previous page)."""
+    statement = select(TreatmentSession.starts_at, TreatmentSession.id).where(
+        TreatmentSession.status == SessionStatus.booked, col(TreatmentSession.starts_at) > now
+    )
+    if after is not None:
+        starts_at, session_id = after
+        statement = statement.where(
+            or_(
+                col(TreatmentSession.starts_at) > starts_at,
+                and_(
+                    col(TreatmentSession.starts_at) == starts_at,
+                    col(TreatmentSession.id) > session_id,
+                ),
+            )
+        )
+    statement = statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
+    return [(row[0], row[1]) for row in db.exec(statement.limit(limit)).all()]
 
 
 def sessions_by_id(db: Session, session_ids: Sequence[str]) -> dict[str, TreatmentSession]:

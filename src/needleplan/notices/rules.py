@@ -9,6 +9,11 @@ session version). A session that no longer happens (cancelled, no-show, entered 
 cancels its pending notices; one under way (arrived, fulfilled) cancels those due at or before
 its start and keeps its aftercare. A reminder or pre-care still unsent when its session starts
 (no worker ran) is dropped, not sent late (``moot``).
+
+Only a booking or a move reads the templates (``timing_changed``): a status change applies its
+consequences to the notices the session has, at their due times, and creates none, so a
+template edited later applies to sessions booked or moved afterwards and a notice already
+emitted is never due again unless its session moves.
 """
 
 from __future__ import annotations
@@ -78,14 +83,21 @@ def due_at(template: Template, session: SessionTimes) -> datetime:
     return anchor + timedelta(minutes=template.offset_minutes)
 
 
+def _stands(due: datetime, session: SessionTimes) -> bool:
+    """Whether a notice due at ``due`` still has a point given the session's status: none once
+    the session no longer happens; once it is under way, only those due after its start (the
+    reminders and pre-care are moot, the aftercare stays)."""
+    if session.status not in HAPPENING:
+        return False
+    return session.status is SessionStatus.booked or due > session.starts_at
+
+
 def _wanted(template: Template, session: SessionTimes) -> datetime | None:
     """The template's due time for this session, or None when the session wants no such notice."""
-    if session.status not in HAPPENING or not matches(template, session):
+    if not matches(template, session):
         return None
     due = due_at(template, session)
-    if session.status is not SessionStatus.booked and due <= session.starts_at:
-        return None  # under way: the reminders and pre-care are moot
-    return due
+    return due if _stands(due, session) else None
 
 
 def moot(due_at: datetime, starts_at: datetime, now: datetime) -> bool:
@@ -96,10 +108,26 @@ def moot(due_at: datetime, starts_at: datetime, now: datetime) -> bool:
 
 
 def reconcile(
-    session: SessionTimes, templates: Sequence[Template], held: Sequence[Held], now: datetime
+    session: SessionTimes,
+    templates: Sequence[Template],
+    held: Sequence[Held],
+    now: datetime,
+    *,
+    timing_changed: bool,
 ) -> list[Decision]:
     """The rows to create or change so the session's notices follow its current times and
-    status; rows left out stay as they are."""
+    status; rows left out stay as they are.
+
+    ``timing_changed``: the session was just booked or moved, so its notices are made to match
+    the templates as they are now (created, moved, scheduled again after an emission). Without
+    it (a status change) the templates are not read: only the status's consequences apply to
+    the pending notices, which keep their due times; nothing is created or scheduled again."""
+    if not timing_changed:
+        return [
+            Decision(row.code, row.kind, row.due_at, _CANCELLED)
+            for row in held
+            if row.state is _SCHEDULED and not _stands(row.due_at, session)
+        ]
     by_code = {row.code: row for row in held}
     decisions: list[Decision] = []
     for template in templates:

@@ -2,12 +2,15 @@
 
 Sessions never import this package (it sits above them). It follows the sessions' events
 instead (``events.outbox.follows``): every transaction that books, moves, changes or cancels a
-session emits a ``session`` event, and before it commits ``schedule_for_sessions`` makes the
-session's notices match its current times and status (rules.py), in that same transaction.
+session emits a ``session`` event, and before it commits ``follow_sessions`` reads what happened
+to each session and ``schedule_for_sessions`` makes its notices match (rules.py), in that same
+transaction: a booking or a move against the templates as they are now, a status change only
+on the notices the session has, any other change (notes, flags) not at all.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -129,15 +132,54 @@ def _times(session: TreatmentSession) -> rules.SessionTimes:
     )
 
 
-def schedule_for_sessions(db: Session, session_ids: list[Any]) -> None:
-    """Make the notices of the sessions a transaction touched match their current times and
-    status (rules.reconcile). Runs just before the transaction commits (``follows`` below)."""
-    ids: list[str] = list(dict.fromkeys(session_ids))
+# The session events that give a session its times: its notices follow the templates again.
+TIMING_EVENTS = frozenset({"session.booked", "session.rescheduled"})
+# The status changes: their consequences apply to the notices the session has.
+STATUS_EVENTS = frozenset(
+    {
+        "session.arrived",
+        "session.fulfilled",
+        "session.cancelled",
+        "session.noshow",
+        "session.entered_in_error",
+    }
+)
+# Every other session event (``session.updated`` of the notes, ``session.interval_accepted``,
+# ``session.needs_reschedule``) leaves the notices alone.
+
+# Sessions per flush when the notices of a whole calendar are scheduled (``schedule_upcoming``).
+BATCH = 500
+
+
+def follow_sessions(db: Session, events: list[Any]) -> None:
+    """The ``follows`` step: ``events`` are the transaction's ``(session_id, event_type)``
+    pairs. A session booked or moved (a hold converted and a course proposal booked emit
+    ``session.booked`` too) is reconciled in full; one whose status changed, in its status only;
+    one that only had other events, not at all."""
+    timing_changed: dict[str, bool] = {}
+    for session_id, event_type in events:
+        if event_type in TIMING_EVENTS:
+            timing_changed[session_id] = True
+        elif event_type in STATUS_EVENTS:
+            timing_changed.setdefault(session_id, False)
+    if timing_changed:
+        schedule_for_sessions(db, timing_changed)
+
+
+def schedule_for_sessions(db: Session, timing_changed: dict[str, bool]) -> None:
+    """Make the notices of the given sessions match their current times and status
+    (rules.reconcile), each by whether its timing changed (booked or moved: the templates as
+    they are now) or only its status. Runs just before the transaction commits
+    (``follow_sessions``), and for a calendar's booked sessions when the default notices are
+    installed (``schedule_upcoming``)."""
     db.flush()
-    sessions = [s for s in (db.get(TreatmentSession, i) for i in ids) if s is not None]
+    found = repository.sessions_by_id(db, list(timing_changed))
+    sessions = [found[i] for i in timing_changed if i in found]
     if not sessions:
         return
-    templates = [_template(t) for t in repository.all_templates(db)]
+    templates: list[rules.Template] = []
+    if any(timing_changed[s.id] for s in sessions):
+        templates = [_template(t) for t in repository.all_templates(db)]
     rows: dict[str, dict[str, SessionNotice]] = {}
     for row in repository.notices_of_sessions(db, [s.id for s in sessions], for_update=True):
         rows.setdefault(row.session_id, {})[row.notice_code] = row
@@ -149,10 +191,28 @@ def schedule_for_sessions(db: Session, session_ids: list[Any]) -> None:
             templates,
             [rules.Held(r.notice_code, r.kind, r.due_at, r.state) for r in held.values()],
             now,
+            timing_changed=timing_changed[session.id],
         )
         for decision in decisions:
             _apply(db, session, held.get(decision.code), decision, now)
     db.flush()
+
+
+def schedule_upcoming(db: Session) -> int:
+    """Schedule the notices of every booked session starting after now, ``BATCH`` sessions per
+    flush, as if each had just been booked; the number of sessions. ``migrate`` runs it when it
+    installs the default notices (notices/catalogue.py), so a calendar booked before care
+    notices existed keeps its reminders."""
+    now = utc_now()
+    after: tuple[datetime, str] | None = None
+    count = 0
+    while True:
+        page = repository.booked_sessions_from(db, now, after=after, limit=BATCH)
+        if not page:
+            return count
+        schedule_for_sessions(db, {session_id: True for _, session_id in page})
+        count += len(page)
+        after = page[-1]
 
 
 def _apply(
@@ -238,4 +298,4 @@ def _same(read: BaseModel) -> BaseModel:
 
 
 renders("care_notice", _render, narrowed=_same)
-follows("session", schedule_for_sessions)
+follows("session", follow_sessions)
