@@ -160,6 +160,7 @@ def full_days(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
     return {**state, "schedule_day": far["first_day"]}
 
 
+@shared_setup  # session-get and session-list read the same sessions
 def booked_sessions(base_url: str, headers: Mapping[str, str]) -> dict[str, Any]:
     """The clinic of the booking scenario with 200 sessions booked far from its bookings."""
     state = dict(clinic(base_url, headers))
