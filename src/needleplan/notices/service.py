@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import SessionTransaction, UOWTransaction
 from sqlmodel import Session
 
 from needleplan.audit.service import record
@@ -173,7 +175,7 @@ def schedule_for_sessions(db: Session, timing_changed: dict[str, bool]) -> None:
     (``follow_sessions``), and for a calendar's booked sessions when the default notices are
     installed (``schedule_upcoming``)."""
     db.flush()
-    found = repository.sessions_by_id(db, list(timing_changed))
+    found = _sessions(db, list(timing_changed))
     sessions = [found[i] for i in timing_changed if i in found]
     if not sessions:
         return
@@ -181,8 +183,11 @@ def schedule_for_sessions(db: Session, timing_changed: dict[str, bool]) -> None:
     if any(timing_changed[s.id] for s in sessions):
         templates = [_template(t) for t in repository.all_templates(db)]
     rows: dict[str, dict[str, SessionNotice]] = {}
-    for row in repository.notices_of_sessions(db, [s.id for s in sessions], for_update=True):
-        rows.setdefault(row.session_id, {})[row.notice_code] = row
+    fresh = _without_notices(db)
+    held_some = [s.id for s in sessions if s.id not in fresh]
+    if held_some:
+        for row in repository.notices_of_sessions(db, held_some, for_update=True):
+            rows.setdefault(row.session_id, {})[row.notice_code] = row
     now = utc_now()
     for session in sessions:
         held = rows.get(session.id, {})
@@ -196,6 +201,61 @@ def schedule_for_sessions(db: Session, timing_changed: dict[str, bool]) -> None:
         for decision in decisions:
             _apply(db, session, held.get(decision.code), decision, now)
     db.flush()
+
+
+def _sessions(db: Session, session_ids: list[str]) -> dict[str, TreatmentSession]:
+    """The sessions by id: those the transaction already holds from its identity map, the
+    others read. A select would hand back the very same objects (it does not overwrite a loaded
+    object's attributes), and everything changed in the transaction is flushed by now; an
+    object with expired attributes is read again, as the select would."""
+    found: dict[str, TreatmentSession] = {}
+    missing: list[str] = []
+    for session_id in session_ids:
+        loaded = db.identity_map.get(db.identity_key(TreatmentSession, session_id))
+        if isinstance(loaded, TreatmentSession) and not inspect(loaded).expired_attributes:
+            found[session_id] = loaded
+        else:
+            missing.append(session_id)
+    if missing:
+        found.update(repository.sessions_by_id(db, missing))
+    return found
+
+
+# The sessions inserted in the session's current transaction, and the sessions notices were
+# inserted for in it (by ``_remember_inserted``): a session of the first set and not of the
+# second has no notices at all (they reference it), so its booking need not look for them.
+_INSERTED = "needleplan.notices.inserted"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_inserted(db: Session, _flush: UOWTransaction) -> None:
+    booked = [o.id for o in db.new if isinstance(o, TreatmentSession)]
+    noticed = [o.session_id for o in db.new if isinstance(o, SessionNotice)]
+    if not booked and not noticed:
+        return
+    transaction = db.get_transaction()
+    kept: tuple[SessionTransaction | None, set[str], set[str]] | None = db.info.get(_INSERTED)
+    if kept is None or kept[0] is not transaction:
+        kept = (transaction, set(), set())
+        db.info[_INSERTED] = kept
+    kept[1].update(booked)
+    kept[2].update(noticed)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_inserted(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        db.info.pop(_INSERTED, None)
+
+
+def _without_notices(db: Session) -> set[str]:
+    """The sessions inserted in ``db``'s current transaction that no notice was inserted for.
+    A savepoint rolled back keeps what it inserted in both sets: a session of it is not found,
+    a notice of it only makes its session's notices looked for."""
+    kept: tuple[SessionTransaction | None, set[str], set[str]] | None = db.info.get(_INSERTED)
+    if kept is None or kept[0] is not db.get_transaction():
+        return set()
+    return kept[1] - kept[2]
 
 
 def schedule_upcoming(db: Session) -> int:
