@@ -6,7 +6,9 @@ Each attempt: the SSRF guard again (DNS rebinding), a POST with ``webhook-id`` (
 10 s timeout. 2xx: succeeded. 410: the endpoint is disabled. Anything else: retried after the
 next delay of ``NEEDLEPLAN_WEBHOOK_RETRY_SCHEDULE`` (schedule.py, with up to 10 % jitter), then
 failed.
-Lanes (threads) claim and send independently, so a slow endpoint holds one lane only.
+Lanes (threads) claim and send independently, so a slow endpoint holds one lane only. Idle
+lanes take turns to look for due deliveries (``Pacer``): the worker looks every 0.25 s
+whatever its number of lanes, and a lane that finds one lets the others look at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -153,6 +156,39 @@ class Busy:
                     self.endpoints[endpoint_id] = left
 
 
+POLL_SECONDS = 0.25
+
+
+class Pacer:
+    """The turns of a worker's idle lanes: one of them looks for due deliveries every
+    ``interval`` seconds (not each of them), so an idle worker costs one look, not one per
+    lane, and a delivery falling due waits no longer than with a single lane."""
+
+    def __init__(self, interval: float = POLL_SECONDS) -> None:
+        self.interval = interval
+        self.turns = threading.Condition()
+        self.next_look = 0.0
+
+    def wait_turn(self, stop: threading.Event) -> bool:
+        """Wait until it is the calling lane's turn to look; False once ``stop`` is set (seen
+        within ``interval``)."""
+        with self.turns:
+            while not stop.is_set():
+                now = time.monotonic()
+                if now >= self.next_look:
+                    self.next_look = now + self.interval
+                    return True
+                self.turns.wait(min(self.next_look - now, self.interval))
+            return False
+
+    def found(self) -> None:
+        """A lane found work: there may be more, so the next idle lane looks at once (and, if
+        it finds some too, wakes the next)."""
+        with self.turns:
+            self.next_look = 0.0
+            self.turns.notify()
+
+
 def run_once(
     database: Database,
     settings: Settings,
@@ -160,9 +196,11 @@ def run_once(
     *,
     limit: int = 10,
     busy: Busy | None = None,
+    on_claim: Callable[[], None] | None = None,
 ) -> int:
     """Claim up to ``limit`` due deliveries, send them concurrently, record each outcome; the
-    number claimed. Database work stays on the calling thread."""
+    number claimed. Database work stays on the calling thread. ``on_claim`` runs once some are
+    claimed, before they are sent."""
     busy = busy or Busy()
     with busy.lock:
         with database.transaction(write=False) as db:
@@ -176,6 +214,8 @@ def run_once(
             claimed = [row.id for row in rows]
             endpoints = [row.endpoint_id for row in rows]
         busy.add(endpoints)
+    if claimed and on_claim is not None:
+        on_claim()
     try:
         return _deliver(database, settings, client, claimed)
     finally:
@@ -218,12 +258,20 @@ def run_lane(
     client: httpx.Client,
     stop: threading.Event,
     busy: Busy,
+    pacer: Pacer | None = None,
 ) -> None:
-    """One lane: claim one delivery at a time until ``stop`` is set."""
-    while not stop.is_set():
+    """One lane: claim one delivery at a time until ``stop`` is set; while there is none, look
+    again when it is this lane's turn (``pacer``, shared by the worker's lanes)."""
+    pacer = pacer or Pacer()
+    while pacer.wait_turn(stop):
         try:
-            if run_once(database, settings, client, limit=1, busy=busy) == 0:
-                stop.wait(0.25)
+            # One found: look again at once (the next idle lane does too), until none is due.
+            found = True
+            while found and not stop.is_set():
+                found = (
+                    run_once(database, settings, client, limit=1, busy=busy, on_claim=pacer.found)
+                    > 0
+                )
         except Exception:  # the database may be down: keep trying
             log.exception("webhook delivery failed")
             stop.wait(1.0)
@@ -235,10 +283,11 @@ def start(
     """Start ``lanes`` delivery threads sharing one bounded HTTP client."""
     client = make_client(lanes)
     busy = Busy()
+    pacer = Pacer()
     threads = [
         threading.Thread(
             target=run_lane,
-            args=(database, settings, client, stop, busy),
+            args=(database, settings, client, stop, busy, pacer),
             name=f"webhooks-{n}",
             daemon=True,
         )
