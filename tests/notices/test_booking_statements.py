@@ -93,9 +93,9 @@ def test_a_session_scheduled_twice_in_its_booking_transaction_gets_each_notice_o
 ) -> None:
     with database.transaction() as db:
         session = _new_session(db)
-        schedule_for_sessions(db, {session.id: True})
+        schedule_for_sessions(db, {session.id: True}, created={session.id})
         # Its notices exist now: a second pass must find them, not add them again.
-        schedule_for_sessions(db, {session.id: True})
+        schedule_for_sessions(db, {session.id: True}, created={session.id})
         assert _notice_codes(db, session.id) == sorted(DEFAULT_CODES)
 
 

@@ -10,13 +10,13 @@ on the notices the session has, any other change (notes, flags) not at all.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import SessionTransaction, UOWTransaction
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from needleplan.audit.service import record
@@ -135,7 +135,8 @@ def _times(session: TreatmentSession) -> rules.SessionTimes:
 
 
 # The session events that give a session its times: its notices follow the templates again.
-TIMING_EVENTS = frozenset({"session.booked", "session.rescheduled"})
+BOOKED = "session.booked"
+TIMING_EVENTS = frozenset({BOOKED, "session.rescheduled"})
 # The status changes: their consequences apply to the notices the session has.
 STATUS_EVENTS = frozenset(
     {
@@ -165,15 +166,20 @@ def follow_sessions(db: Session, events: list[Any]) -> None:
         elif event_type in STATUS_EVENTS:
             timing_changed.setdefault(session_id, False)
     if timing_changed:
-        schedule_for_sessions(db, timing_changed)
+        # ``session.booked`` is the event of a session's creation (events/catalogue.py).
+        created = {session_id for session_id, event_type in events if event_type == BOOKED}
+        schedule_for_sessions(db, timing_changed, created)
 
 
-def schedule_for_sessions(db: Session, timing_changed: dict[str, bool]) -> None:
+def schedule_for_sessions(
+    db: Session, timing_changed: dict[str, bool], created: Collection[str] = ()
+) -> None:
     """Make the notices of the given sessions match their current times and status
     (rules.reconcile), each by whether its timing changed (booked or moved: the templates as
     they are now) or only its status. Runs just before the transaction commits
     (``follow_sessions``), and for a calendar's booked sessions when the default notices are
-    installed (``schedule_upcoming``)."""
+    installed (``schedule_upcoming``). ``created``: sessions inserted in this transaction, whose
+    notices (none, unless this transaction added them) are not looked for."""
     db.flush()
     found = _sessions(db, list(timing_changed))
     sessions = [found[i] for i in timing_changed if i in found]
@@ -183,7 +189,7 @@ def schedule_for_sessions(db: Session, timing_changed: dict[str, bool]) -> None:
     if any(timing_changed[s.id] for s in sessions):
         templates = [_template(t) for t in repository.all_templates(db)]
     rows: dict[str, dict[str, SessionNotice]] = {}
-    fresh = _without_notices(db)
+    fresh = _without_notices(db, created)
     held_some = [s.id for s in sessions if s.id not in fresh]
     if held_some:
         for row in repository.notices_of_sessions(db, held_some, for_update=True):
@@ -221,41 +227,26 @@ def _sessions(db: Session, session_ids: list[str]) -> dict[str, TreatmentSession
     return found
 
 
-# The sessions inserted in the session's current transaction, and the sessions notices were
-# inserted for in it (by ``_remember_inserted``): a session of the first set and not of the
-# second has no notices at all (they reference it), so its booking need not look for them.
-_INSERTED = "needleplan.notices.inserted"
+# The sessions this transaction inserted notices for (``_apply``), with the transaction.
+_NOTICED = "needleplan.notices.noticed"
 
 
-@event.listens_for(Session, "after_flush")
-def _remember_inserted(db: Session, _flush: UOWTransaction) -> None:
-    booked = [o.id for o in db.new if isinstance(o, TreatmentSession)]
-    noticed = [o.session_id for o in db.new if isinstance(o, SessionNotice)]
-    if not booked and not noticed:
-        return
-    transaction = db.get_transaction()
-    kept: tuple[SessionTransaction | None, set[str], set[str]] | None = db.info.get(_INSERTED)
-    if kept is None or kept[0] is not transaction:
-        kept = (transaction, set(), set())
-        db.info[_INSERTED] = kept
-    kept[1].update(booked)
-    kept[2].update(noticed)
+def _noticed(db: Session) -> set[str]:
+    transaction, sessions = db.info.get(_NOTICED, (None, set()))
+    if transaction is not db.get_transaction():
+        transaction, sessions = db.get_transaction(), set()
+        db.info[_NOTICED] = (transaction, sessions)
+    noticed: set[str] = sessions
+    return noticed
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_inserted(db: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        db.info.pop(_INSERTED, None)
-
-
-def _without_notices(db: Session) -> set[str]:
-    """The sessions inserted in ``db``'s current transaction that no notice was inserted for.
-    A savepoint rolled back keeps what it inserted in both sets: a session of it is not found,
-    a notice of it only makes its session's notices looked for."""
-    kept: tuple[SessionTransaction | None, set[str], set[str]] | None = db.info.get(_INSERTED)
-    if kept is None or kept[0] is not db.get_transaction():
+def _without_notices(db: Session, created: Collection[str]) -> set[str]:
+    """Which of ``created`` (sessions inserted in this transaction: their ``session.booked``
+    event is in it) have no notices at all: those this transaction inserted none for. Their
+    notices need not be looked for."""
+    if not created:
         return set()
-    return kept[1] - kept[2]
+    return set(created) - _noticed(db)
 
 
 def schedule_upcoming(db: Session) -> int:
@@ -283,6 +274,7 @@ def _apply(
     now: Any,
 ) -> None:
     if row is None:
+        _noticed(db).add(session.id)
         db.add(
             SessionNotice(
                 session_id=session.id,
