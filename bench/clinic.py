@@ -11,6 +11,7 @@ from datetime import time as wall
 from needleplan.db import Database
 from needleplan.kit.ids import new_id
 from needleplan.models import Client, Location, Provider, Room, Screening, WorkingInterval
+from needleplan.screening.summaries import follow
 
 CHUNK = 5_000  # clients written per transaction
 
@@ -74,4 +75,6 @@ def seed_clinic(
             db.add_all(batch)
             db.flush()
             db.add_all(Screening(client_id=c.id, screened_on=today, conditions=[]) for c in batch)
+            for person in batch:
+                follow(db, person.id)  # as recording a screening does: its eligibility summary
     return BenchClinic(location, staff, spaces, people)

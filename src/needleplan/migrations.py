@@ -56,6 +56,7 @@ def migrate(database: Database) -> None:
     from needleplan.devices.catalogue import install_default_devices
     from needleplan.notices.catalogue import install_default_notices
     from needleplan.screening.catalogue import install_default_conditions
+    from needleplan.screening.summaries import summarise_missing
     from needleplan.treatment_areas.catalogue import install_default_areas
 
     with database.transaction() as db:
@@ -66,3 +67,5 @@ def migrate(database: Database) -> None:
         install_default_templates(db)  # after the areas: templates name them
         # After the areas: a device's minutes name only areas the catalogue has.
         install_default_devices(db)
+        # Clients from before eligibility summaries existed (issue 12), or written around the ORM.
+        summarise_missing(db)

@@ -11,6 +11,7 @@ from needleplan.models.condition_retraction import ConditionRetraction
 from needleplan.models.course_template import CourseTemplate
 from needleplan.models.device import Device
 from needleplan.models.eligibility_override import EligibilityOverride
+from needleplan.models.eligibility_summary import EligibilitySummary
 from needleplan.models.event import Event
 from needleplan.models.hold import Hold
 from needleplan.models.idempotency_record import IdempotencyRecord
@@ -41,6 +42,7 @@ __all__ = [
     "CourseTemplate",
     "Device",
     "EligibilityOverride",
+    "EligibilitySummary",
     "Event",
     "Hold",
     "IdempotencyRecord",

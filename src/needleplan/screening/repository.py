@@ -4,12 +4,13 @@ number of queries whatever its size."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, event
+from sqlalchemy import BindParameter, Connection, bindparam, event
+from sqlalchemy import delete as delete_statement
+from sqlalchemy import insert as core_insert
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, select
@@ -20,21 +21,13 @@ from needleplan.models import (
     Client,
     ConditionRetraction,
     EligibilityOverride,
+    EligibilitySummary,
     Screening,
     ScreeningCondition,
 )
 from needleplan.screening.catalogue import CONTRAINDICATION
 from needleplan.screening.eligibility import Condition, Override, Retraction, ScreeningFacts
-
-
-@dataclass
-class ClientRecord:
-    """Everything the eligibility rule needs about one client."""
-
-    date_of_birth: date
-    screenings: list[ScreeningFacts] = field(default_factory=list)
-    retractions: list[Retraction] = field(default_factory=list)
-    overrides: list[Override] = field(default_factory=list)
+from needleplan.screening.facts import ClientRecord, decode, encode
 
 
 def catalogue_is_empty(db: Session) -> bool:
@@ -134,12 +127,6 @@ def _version_columns() -> list[Any]:
 # Eligibility's statements, built once; ``ids`` is bound per call.
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _CATALOGUE_VERSION = core_select(*_version_columns())
-_BIRTH_DATES = core_select(col(Client.id), col(Client.date_of_birth)).where(
-    col(Client.id).in_(_IDS)
-)
-_BIRTH_DATES_AND_VERSION = core_select(
-    col(Client.id), col(Client.date_of_birth), *_version_columns()
-).where(col(Client.id).in_(_IDS))
 _SCREENINGS = core_select(
     col(Screening.client_id),
     col(Screening.id),
@@ -183,29 +170,118 @@ def _catalogue(db: Session) -> dict[str, Condition]:
     }
 
 
-def client_records(db: Session, client_ids: Collection[str]) -> dict[str, ClientRecord]:
-    """The records of the clients that exist among ``client_ids``.
+# A client's birth date with its summary (None: no summary row) and, first in a transaction,
+# the condition catalogue's version.
+_SUMMARIES = (
+    core_select(col(Client.id), col(Client.date_of_birth), col(EligibilitySummary.facts))
+    .outerjoin(EligibilitySummary, col(EligibilitySummary.client_id) == col(Client.id))
+    .where(col(Client.id).in_(_IDS))
+)
+_SUMMARIES_AND_VERSION = _SUMMARIES.add_columns(*_version_columns())
+# The same for clients the transaction has loaded (a booking has): their summaries alone.
+_LOADED_SUMMARIES = core_select(
+    col(EligibilitySummary.client_id), col(EligibilitySummary.facts)
+).where(col(EligibilitySummary.client_id).in_(_IDS))
+_LOADED_SUMMARIES_AND_VERSION = _LOADED_SUMMARIES.add_columns(*_version_columns())
 
-    A client the transaction has already loaded (a booking has) is not read again. The
-    condition catalogue's version comes with the clients' birth dates, in one statement, for
-    the ``condition_catalogue`` call that follows (``screening.service.verdicts``)."""
-    ids = list(set(client_ids))
+_VERSION_LABELS = (
+    "catalogue_count",
+    "catalogue_versions",
+    "catalogue_created",
+    "catalogue_updated",
+)
+
+
+def summary_columns() -> list[Any]:
+    """What a read of sessions selects, joining ``clients`` and ``eligibility_summaries`` on
+    the session's client, for ``records_from_rows``: the birth date, the facts and the
+    condition catalogue's version (labelled)."""
+    return [
+        col(Client.date_of_birth).label("client_date_of_birth"),
+        col(EligibilitySummary.facts).label("eligibility_facts"),
+        *(c.label(name) for c, name in zip(_version_columns(), _VERSION_LABELS, strict=True)),
+    ]
+
+
+def records_from_rows(
+    db: Session, rows: Sequence[Any], stale: Collection[str] = ()
+) -> dict[str, ClientRecord]:
+    """The eligibility records of the clients of ``rows`` (rows with a ``client_id`` and the
+    ``summary_columns``: a read of sessions). Clients without a summary, or whose summary this
+    transaction has yet to rewrite (``stale``), are read from their screenings, retractions and
+    overrides; the catalogue's version is kept for the ``condition_catalogue`` call that
+    follows."""
     records: dict[str, ClientRecord] = {}
-    for client_id in ids:
+    if rows and _version_read(db) is None:
+        _remember_version(db, tuple(getattr(rows[0], name) for name in _VERSION_LABELS))
+    born: dict[str, date] = {}
+    for row in rows:
+        born[row.client_id] = row.client_date_of_birth
+        facts = row.eligibility_facts
+        if facts is not None and row.client_id not in stale:
+            records[row.client_id] = decode(row.client_date_of_birth, facts)
+    missing = {client_id: on for client_id, on in born.items() if client_id not in records}
+    if missing:
+        records.update(records_from_sources(db, missing))
+    return records
+
+
+def client_records(
+    db: Session, client_ids: Collection[str], stale: Collection[str] = ()
+) -> dict[str, ClientRecord]:
+    """The records of the clients that exist among ``client_ids``: their birth dates and
+    summaries in one statement (which also reads the condition catalogue's version, for the
+    ``condition_catalogue`` call that follows in ``screening.service.verdicts``). A client
+    without a summary, or whose summary this transaction has yet to rewrite (``stale``), is
+    read from its screenings, retractions and overrides."""
+    ids = list(set(client_ids))
+    if not ids:
+        return {}
+    with_version = _version_read(db) is None
+    loaded = _loaded_birth_dates(db, ids)
+    if len(loaded) == len(ids):
+        statement = _LOADED_SUMMARIES_AND_VERSION if with_version else _LOADED_SUMMARIES
+        rows = [
+            (i, loaded[i], facts, *rest) for i, facts, *rest in db.execute(statement, {"ids": ids})
+        ]
+        # A loaded client without a summary row is not in the answer.
+        missing = {i: on for i, on in loaded.items() if i not in {row[0] for row in rows}}
+    else:
+        statement = _SUMMARIES_AND_VERSION if with_version else _SUMMARIES
+        rows = list(db.execute(statement, {"ids": ids}).all())
+        missing = {}
+    records: dict[str, ClientRecord] = {}
+    for client_id, born, facts, *aggregates in rows:
+        if facts is None or client_id in stale:
+            missing[client_id] = born
+        else:
+            records[client_id] = decode(born, facts)
+        if aggregates:
+            _remember_version(db, tuple(aggregates))
+    if missing:
+        records.update(records_from_sources(db, missing))
+    return records
+
+
+def _loaded_birth_dates(db: Session, client_ids: list[str]) -> dict[str, date]:
+    """The birth dates of the clients the transaction has already loaded (not read again)."""
+    born: dict[str, date] = {}
+    for client_id in client_ids:
         loaded = db.identity_map.get(db.identity_key(Client, client_id))
         if isinstance(loaded, Client):
-            records[client_id] = ClientRecord(loaded.date_of_birth)
-    missing = [client_id for client_id in ids if client_id not in records]
-    if missing:
-        with_version = _version_read(db) is None
-        statement = _BIRTH_DATES_AND_VERSION if with_version else _BIRTH_DATES
-        for client_id, born, *aggregates in db.execute(statement, {"ids": missing}).all():
-            records[client_id] = ClientRecord(born)
-            if aggregates:
-                _remember_version(db, tuple(aggregates))
+            born[client_id] = loaded.date_of_birth
+    return born
+
+
+def records_from_sources(
+    db: Session | Connection, birth_dates: dict[str, date]
+) -> dict[str, ClientRecord]:
+    """The records of the clients of ``birth_dates`` from their screenings, retractions and
+    overrides themselves (3 statements)."""
+    records = {client_id: ClientRecord(born) for client_id, born in birth_dates.items()}
     if not records:
         return records
-    by_ids = {"ids": ids}
+    by_ids = {"ids": list(records)}
     for client_id, screening_id, screened_on, recorded_at, conditions in db.execute(
         _SCREENINGS, by_ids
     ).all():
@@ -222,3 +298,45 @@ def client_records(db: Session, client_ids: Collection[str]) -> dict[str, Client
     for client_id, overrides in by_client.items():
         records[client_id].overrides = overrides
     return records
+
+
+# Locks the clients' rows (PostgreSQL) and reads their birth dates, in id order.
+_LOCKED_BIRTH_DATES = (
+    core_select(col(Client.id), col(Client.date_of_birth))
+    .where(col(Client.id).in_(_IDS))
+    .order_by(col(Client.id))
+)
+
+
+def write_summaries(db: Session, client_ids: Collection[str]) -> None:
+    """Rewrite the summary rows of ``client_ids`` from their screenings, retractions and
+    overrides. On PostgreSQL the clients' rows are locked first (in id order): two transactions
+    rewriting one client's summary at once then write one after the other, and the second
+    reads the first's committed rows (SQLite has one writer anyway)."""
+    ids = sorted(set(client_ids))
+    statement = _LOCKED_BIRTH_DATES
+    if db.get_bind().dialect.name != "sqlite":
+        # NO KEY UPDATE: rewrites of one client queue up; bookings referencing it do not.
+        statement = statement.with_for_update(key_share=True)
+    born = {client_id: on for client_id, on in db.execute(statement, {"ids": ids}).all()}
+    records = records_from_sources(db, born)
+    db.execute(
+        delete_statement(EligibilitySummary).where(col(EligibilitySummary.client_id).in_(ids))
+    )
+    if records:
+        db.execute(
+            core_insert(EligibilitySummary),
+            [{"client_id": i, "facts": encode(r)} for i, r in records.items()],
+        )
+
+
+def clients_without_summary(db: Session, limit: int) -> list[str]:
+    return list(
+        db.exec(
+            select(col(Client.id))
+            .outerjoin(EligibilitySummary, col(EligibilitySummary.client_id) == col(Client.id))
+            .where(col(EligibilitySummary.client_id).is_(None))
+            .order_by(col(Client.id))
+            .limit(limit)
+        ).all()
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -23,7 +24,7 @@ from needleplan.models import (
     ScreeningCondition,
 )
 from needleplan.problems import AlreadyExists, ValidationFailed, field_error
-from needleplan.screening import repository
+from needleplan.screening import repository, summaries
 from needleplan.screening.eligibility import (
     REQUIREMENT_CODES,
     SCREENING_EXPIRED,
@@ -31,6 +32,7 @@ from needleplan.screening.eligibility import (
     Verdict,
     assess,
 )
+from needleplan.screening.facts import ClientRecord
 from needleplan.screening.problems import NotEligible
 from needleplan.screening.schemas import (
     OverrideCreate,
@@ -140,6 +142,7 @@ def record_screening(
     )
     db.add(screening)
     db.flush()
+    summaries.follow(db, client_id)
     record(db, caller, "create", "screening", screening.id)
     return screening
 
@@ -159,11 +162,18 @@ def rules_from(settings: Settings) -> Rules:
 
 
 def verdicts(
-    db: Session, settings: Settings, asked: Iterable[tuple[str, date]]
+    db: Session,
+    settings: Settings,
+    asked: Iterable[tuple[str, date]],
+    records: Mapping[str, ClientRecord] | None = None,
 ) -> dict[tuple[str, date], Verdict]:
-    """Eligibility for each (client, date) asked, in a fixed number of queries."""
+    """Eligibility for each (client, date) asked, in a fixed number of queries (one: the
+    clients' summaries); ``records`` are those already read (``records_from_rows``)."""
     asked = list(asked)
-    records = repository.client_records(db, {client_id for client_id, _ in asked})
+    if records is None:
+        records = repository.client_records(
+            db, {client_id for client_id, _ in asked}, stale=summaries.stale(db)
+        )
     catalogue = repository.condition_catalogue(db)
     rules = rules_from(settings)
     return {
@@ -179,6 +189,12 @@ def verdicts(
         for client_id, on in asked
         if client_id in records
     }
+
+
+def records_of_rows(db: Session, rows: Sequence[Any]) -> dict[str, ClientRecord]:
+    """The eligibility records of the clients of rows read with
+    ``repository.summary_columns`` (sessions' reads), for ``verdicts``."""
+    return repository.records_from_rows(db, rows, stale=summaries.stale(db))
 
 
 def eligibility(db: Session, settings: Settings, client_id: str, on: date) -> Verdict:
@@ -201,6 +217,7 @@ def create_override(
     )
     db.add(override)
     db.flush()
+    summaries.follow(db, client_id)
     record(db, caller, "create", "eligibility_override", override.id)
     return override
 
@@ -225,6 +242,7 @@ def retract_condition(
     )
     db.add(retraction)
     db.flush()
+    summaries.follow(db, client_id)
     record(db, caller, "create", "condition_retraction", retraction.id)
     return retraction
 
