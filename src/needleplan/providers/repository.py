@@ -25,15 +25,6 @@ def working_intervals(db: Session, provider_id: str) -> Sequence[WorkingInterval
     ).all()
 
 
-def first_working_location(db: Session, provider_id: str) -> str | None:
-    """The location of the provider's first interval in the week, so the answer is stable."""
-    return db.exec(
-        select(WorkingInterval.location_id)
-        .where(WorkingInterval.provider_id == provider_id)
-        .order_by(col(WorkingInterval.weekday), col(WorkingInterval.start_time))
-    ).first()
-
-
 def delete_working_plan(db: Session, provider_id: str) -> None:
     db.exec(delete(WorkingInterval).where(col(WorkingInterval.provider_id) == provider_id))
 

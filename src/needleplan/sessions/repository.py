@@ -7,7 +7,8 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, or_, true
+from sqlalchemy import ColumnElement, Row, Select, String, and_, bindparam, func, insert, or_, true
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -18,6 +19,7 @@ from needleplan.kit.statuses import SessionStatus
 from needleplan.models import (
     BusyBlock,
     Client,
+    EligibilitySummary,
     Location,
     Provider,
     ProviderException,
@@ -27,8 +29,67 @@ from needleplan.models import (
     WorkingInterval,
 )
 from needleplan.scheduling.working_time import DatedException, WeeklyInterval
+from needleplan.screening.repository import summary_columns
 from needleplan.sessions import busy_days
 from needleplan.sessions.blocks import Block
+
+
+def _readable() -> Select[Any]:
+    """Sessions as they are read (sessions/views.py): every column as a Core row, with the
+    location's time zone and the client's eligibility summary joined, so a read of one session
+    or of a page is one statement."""
+    sessions = TreatmentSession.__table__  # type: ignore[attr-defined]
+    return (
+        core_select(*sessions.columns, col(Location.time_zone), *summary_columns())
+        .join(Location, col(Location.id) == col(TreatmentSession.location_id))
+        .join(Client, col(Client.id) == col(TreatmentSession.client_id))
+        .outerjoin(
+            EligibilitySummary,
+            col(EligibilitySummary.client_id) == col(TreatmentSession.client_id),
+        )
+    )
+
+
+# Built once; the id is bound per call, the filters of a page or day added per call.
+_READABLE = _readable()
+_SESSION_READ = _READABLE.where(col(TreatmentSession.id) == bindparam("session_id"))
+
+
+def session_read_row(db: Session, session_id: str) -> Row[Any] | None:
+    """One session as it is read (``_readable``), or None."""
+    return db.execute(_SESSION_READ, {"session_id": session_id}).first()
+
+
+def _provider_day_zone() -> Select[Any]:
+    first_location = (
+        core_select(col(WorkingInterval.location_id))
+        .where(col(WorkingInterval.provider_id) == col(Provider.id))
+        .order_by(col(WorkingInterval.weekday), col(WorkingInterval.start_time))
+        .limit(1)
+        .correlate(Provider)
+        .scalar_subquery()
+    )
+    location_id = func.coalesce(bindparam("location_id", type_=String), first_location)
+    time_zone = (
+        core_select(col(Location.time_zone))
+        .where(col(Location.id) == location_id)
+        .scalar_subquery()
+    )
+    return core_select(
+        col(Provider.id), location_id.label("location_id"), time_zone.label("time_zone")
+    ).where(col(Provider.id) == bindparam("provider_id"))
+
+
+_PROVIDER_DAY_ZONE = _provider_day_zone()
+
+
+def provider_day_zone(db: Session, provider_id: str, location_id: str | None) -> Row[Any] | None:
+    """Whose day a provider's schedule shows, in one statement: None for an unknown provider,
+    else ``location_id`` (the one asked for or, left out, where the provider's week starts;
+    None when they have no working plan) and its ``time_zone`` (None for an unknown one)."""
+    return db.execute(
+        _PROVIDER_DAY_ZONE, {"provider_id": provider_id, "location_id": location_id}
+    ).first()
 
 
 def page_of_sessions(
@@ -42,8 +103,9 @@ def page_of_sessions(
     status: SessionStatus | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[TreatmentSession], str | None]:
-    statement = select(TreatmentSession)
+) -> tuple[list[Row[Any]], str | None]:
+    """A page of sessions as they are read (``_readable``), by start."""
+    statement = _READABLE
     if starts_from is not None:
         # The lower bound on the start lets the index seek instead of reading all history.
         statement = statement.where(
@@ -61,7 +123,12 @@ def page_of_sessions(
         if value is not None:
             statement = statement.where(col(column) == value)
     return keyset_page(
-        db, statement, TreatmentSession.starts_at, TreatmentSession.id, limit=limit, cursor=cursor
+        db,
+        statement,  # type: ignore[arg-type]
+        TreatmentSession.starts_at,
+        TreatmentSession.id,
+        limit=limit,
+        cursor=cursor,
     )
 
 
@@ -79,10 +146,10 @@ def live_sessions_between(
     *,
     provider_id: str | None,
     room_id: str | None,
-) -> list[TreatmentSession]:
+) -> list[Row[Any]]:
     """The provider's or room's sessions overlapping [start, end) that are neither cancelled nor
-    entered in error, in start order."""
-    statement = select(TreatmentSession).where(
+    entered in error, in start order, as they are read (``_readable``)."""
+    statement = _READABLE.where(
         col(TreatmentSession.starts_at) < end,
         col(TreatmentSession.starts_at) > start - LONGEST_BLOCK,  # an index range, not history
         col(TreatmentSession.ends_at) > start,
@@ -91,10 +158,10 @@ def live_sessions_between(
         ),
     )
     if provider_id is not None:
-        statement = statement.where(TreatmentSession.provider_id == provider_id)
+        statement = statement.where(col(TreatmentSession.provider_id) == provider_id)
     if room_id is not None:
-        statement = statement.where(TreatmentSession.room_id == room_id)
-    rows = db.exec(
+        statement = statement.where(col(TreatmentSession.room_id) == room_id)
+    rows = db.execute(
         statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
     ).all()
     return list(rows)

@@ -16,7 +16,7 @@ from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import Instant, LocalDate
 from needleplan.kit.transaction import v1_router
-from needleplan.locations.service import zone_of, zones_of
+from needleplan.locations.service import zone_of
 from needleplan.problems import (
     NotFound,
     PreconditionFailed,
@@ -68,11 +68,10 @@ ACTION_PROBLEMS = (NotFound, PreconditionFailed, TransitionNotAllowed)
 def _read(
     db: Session, settings: Settings, caller: Caller, session_id: str, response: Response
 ) -> SessionRead:
-    session = service.get_session(db, session_id)
-    zones = zones_of(db, {session.location_id})
-    verdict = service.verdicts_for(db, settings, [session], zones).get(session.id)
-    tag_version(response, session.version)
-    return session_read(session, zones[session.location_id], verdict, caller.role)
+    row = service.session_to_read(db, session_id)
+    verdict = service.read_verdicts(db, settings, [row]).get(row.id)
+    tag_version(response, row.version)
+    return session_read(row, ZoneInfo(row.time_zone), verdict, caller.role)
 
 
 @router.post(
@@ -139,9 +138,8 @@ async def list_sessions(
         limit=limit,
         cursor=cursor,
     )
-    zones = zones_of(db, {s.location_id for s in rows})
-    found = service.verdicts_for(db, settings, rows, zones)
-    items = [session_read(s, zones[s.location_id], found.get(s.id), caller.role) for s in rows]
+    found = service.read_verdicts(db, settings, rows)
+    items = [session_read(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role) for s in rows]
     return SessionPage(items=items, next_cursor=next_cursor)
 
 
@@ -372,15 +370,14 @@ def _schedule(
 ) -> DaySchedule:
     start, end, rows = service.day_schedule(db, day=day, zone=zone, **owner)
     # A provider may work at several locations: each session reads in its own location's zone.
-    zones = zones_of(db, {s.location_id for s in rows})
-    found = service.verdicts_for(db, settings, rows, zones)
+    found = service.read_verdicts(db, settings, rows)
     return DaySchedule(
         date=day,
         time_zone=zone.key,
         starts_at=start.astimezone(zone),
         ends_at=end.astimezone(zone),
         sessions=[
-            session_read(s, zones[s.location_id], found.get(s.id), caller.role) for s in rows
+            session_read(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role) for s in rows
         ],
     )
 

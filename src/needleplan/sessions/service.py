@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from needleplan.audit.service import record
@@ -26,15 +27,13 @@ from needleplan.kit.time import utc_now
 from needleplan.locations.service import zone_of
 from needleplan.models import (
     Hold,
-    Location,
     Provider,
     Room,
     SessionMove,
     TreatmentPlan,
     TreatmentSession,
 )
-from needleplan.problems import Forbidden, ValidationFailed, field_error
-from needleplan.providers.repository import first_working_location
+from needleplan.problems import Forbidden, NotFound, ValidationFailed, field_error
 from needleplan.screening.eligibility import (
     NO_SCREENING,
     SCREENING_EXPIRED,
@@ -43,7 +42,7 @@ from needleplan.screening.eligibility import (
     Verdict,
 )
 from needleplan.screening.problems import NotEligible
-from needleplan.screening.service import rules_from, verdicts
+from needleplan.screening.service import records_of_rows, rules_from, verdicts
 from needleplan.sessions import booking, repository
 from needleplan.sessions.booking import BookingRequest
 from needleplan.sessions.lifecycle import (
@@ -67,7 +66,7 @@ from needleplan.sessions.problems import (
 from needleplan.sessions.schemas import SessionCreate, SessionRead, SessionReschedule
 from needleplan.sessions.views import integration_view, session_read
 
-SessionPage = tuple[list[TreatmentSession], str | None]
+SessionPage = tuple[list[Row[Any]], str | None]
 
 
 def _hold_to_convert(db: Session, hold_id: str, request: BookingRequest) -> Hold:
@@ -189,6 +188,23 @@ def verdicts_for(
 
 def get_session(db: Session, session_id: str, *, for_update: bool = False) -> TreatmentSession:
     return get_or_404(db, TreatmentSession, session_id, what="session", for_update=for_update)
+
+
+def session_to_read(db: Session, session_id: str) -> Row[Any]:
+    """One session as a read shows it (repository._readable: one statement), or 404."""
+    row = repository.session_read_row(db, session_id)
+    if row is None:
+        raise NotFound(f"No session has id {session_id!r}.")
+    return row
+
+
+def read_verdicts(db: Session, settings: Settings, rows: Sequence[Row[Any]]) -> dict[str, Verdict]:
+    """The client's eligibility on each read row's local date, from the summaries the rows
+    carry (no further statement, unless a client has no summary)."""
+    records = records_of_rows(db, rows)
+    asked = {r.id: (r.client_id, local_date(r.starts_at, ZoneInfo(r.time_zone))) for r in rows}
+    found = verdicts(db, settings, asked.values(), records)
+    return {session_id: found[key] for session_id, key in asked.items() if key in found}
 
 
 def list_sessions(
@@ -485,8 +501,8 @@ def day_schedule(
     zone: ZoneInfo,
     provider_id: str | None = None,
     room_id: str | None = None,
-) -> tuple[datetime, datetime, list[TreatmentSession]]:
-    """The sessions of a provider or a room on a local day, in start order."""
+) -> tuple[datetime, datetime, list[Row[Any]]]:
+    """The sessions of a provider or a room on a local day, in start order, as read rows."""
     start, end = local_day_bounds(day, zone)
     rows = repository.live_sessions_between(
         db, start, end, provider_id=provider_id, room_id=room_id
@@ -495,10 +511,12 @@ def day_schedule(
 
 
 def provider_zone(db: Session, provider_id: str, location_id: str | None) -> ZoneInfo:
-    get_or_404(db, Provider, provider_id, what="provider")
-    if location_id is None:
-        location_id = first_working_location(db, provider_id)
-    if location_id is None:
+    """The zone of the day a provider's schedule shows: the location asked for or, left out,
+    the first of the provider's working plan."""
+    found = repository.provider_day_zone(db, provider_id, location_id)
+    if found is None:
+        raise NotFound(f"No provider has id {provider_id!r}.")
+    if found.location_id is None:
         raise ValidationFailed(
             "The provider has no working plan; name the location whose day to show.",
             [
@@ -507,12 +525,12 @@ def provider_zone(db: Session, provider_id: str, location_id: str | None) -> Zon
                 )
             ],
         )
-    if db.get(Location, location_id) is None:
+    if found.time_zone is None:
         raise ValidationFailed(
             "No location has this id.",
             [field_error("query", "location_id", "No location has this id.", "unknown_reference")],
         )
-    return zone_of(db, location_id)
+    return ZoneInfo(found.time_zone)
 
 
 def room_zone(db: Session, room_id: str) -> ZoneInfo:

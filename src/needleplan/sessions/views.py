@@ -5,8 +5,12 @@ Privacy (docs/api.md#privacy): an ``integration`` key never sees notes or the cl
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row
 
 from needleplan.auth.roles import Role
 from needleplan.durations.quote import Intensity, segments_for
@@ -21,14 +25,35 @@ from needleplan.sessions.schemas import (
 )
 
 
+class _Columns(Mapping[str, Any]):
+    """An ORM session read like a row's mapping (``session_read`` after a write)."""
+
+    def __init__(self, session: TreatmentSession) -> None:
+        self.session = session
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TreatmentSession.model_fields)
+
+    def __len__(self) -> int:
+        return len(TreatmentSession.model_fields)
+
+
 def session_read(
-    session: TreatmentSession, zone: ZoneInfo, verdict: Verdict | None, role: Role
+    session: TreatmentSession | Row[Any], zone: ZoneInfo, verdict: Verdict | None, role: Role
 ) -> SessionRead:
+    """``session`` is the ORM object (after a write) or a Core row of its columns (a read,
+    sessions/repository.py ``_readable``). Each column is read once, by name from the row's
+    mapping: a Core row's attribute access costs several times more, and a page reads 50."""
+    row = session._mapping if isinstance(session, Row) else _Columns(session)
+    starts_at = row["starts_at"]
     segments = []
     for segment in segments_for(
-        session.numbing_minutes, session.treatment_minutes, session.turnover_minutes
+        row["numbing_minutes"], row["treatment_minutes"], row["turnover_minutes"]
     ):
-        start = session.starts_at + timedelta(minutes=segment.offset_minutes)
+        start = starts_at + timedelta(minutes=segment.offset_minutes)
         segments.append(
             SessionSegmentRead(
                 kind=segment.kind,
@@ -44,36 +69,35 @@ def session_read(
         if r.kind is ReasonKind.caution
     ]
     private = role is Role.integration
+    earliest, latest = row["window_earliest_date"], row["window_latest_date"]
     return SessionRead(
-        id=session.id,
-        client_id=session.client_id,
-        provider_id=session.provider_id,
-        room_id=session.room_id,
-        location_id=session.location_id,
-        areas=session.areas,
-        intensity=Intensity(session.intensity),
-        numbing=session.numbing,
-        numbing_source=session.numbing_source,
-        starts_at=in_zone(session.starts_at, zone),
-        ends_at=in_zone(session.ends_at, zone),
-        status=session.status,
-        device=session.device_code,
-        version=session.version,
+        id=row["id"],
+        client_id=row["client_id"],
+        provider_id=row["provider_id"],
+        room_id=row["room_id"],
+        location_id=row["location_id"],
+        areas=row["areas"],
+        intensity=Intensity(row["intensity"]),
+        numbing=row["numbing"],
+        numbing_source=row["numbing_source"],
+        starts_at=in_zone(starts_at, zone),
+        ends_at=in_zone(row["ends_at"], zone),
+        status=row["status"],
+        device=row["device_code"],
+        version=row["version"],
         segments=segments,
         screening_due=any(r.code in (NO_SCREENING, SCREENING_EXPIRED) for r in reasons),
         cautions=None if private else cautions,
-        cancel_reason=session.cancel_reason,
-        notes=None if private else session.notes,
-        hold_id=session.hold_id,
-        plan_id=session.plan_id,
-        needs_reschedule=session.needs_reschedule,
-        reschedule_window=RescheduleWindow(
-            earliest_date=session.window_earliest_date, latest_date=session.window_latest_date
-        )
-        if session.window_earliest_date and session.window_latest_date
+        cancel_reason=row["cancel_reason"],
+        notes=None if private else row["notes"],
+        hold_id=row["hold_id"],
+        plan_id=row["plan_id"],
+        needs_reschedule=row["needs_reschedule"],
+        reschedule_window=RescheduleWindow(earliest_date=earliest, latest_date=latest)
+        if earliest and latest
         else None,
-        created_at=session.created_at,
-        updated_at=session.updated_at,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
