@@ -66,10 +66,16 @@ lint-openapi: openapi $(NODE_STAMP)
 	    sys.exit(f"redocly: {t}: every warning counts" if t["errors"] or t["warnings"] else 0)'
 	node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity warn openapi.json
 
+# Every figure of docs/performance.md#targets: the HTTP scenarios against their ceilings (SQLite
+# with 1 worker, PostgreSQL with 2), the calendar searches on both databases, then the growth
+# table (`bench-growth`). About 15 minutes, most of it seeding a million sessions per database;
+# `make bench GROWTH_SIZES=10000,100000` for a shorter run.
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --db postgres --workers 2
 	$(BIN)/python bench/calendar_bench.py --db sqlite
 	$(BIN)/python bench/calendar_bench.py --db postgres
+	$(MAKE) bench-growth
 
 # Ten years of history (issue 12): p50s at 10,000 and 1,000,000 stored sessions on both
 # databases and their ratio. Tens of minutes (seeding); not in bench-ci. GROWTH_SIZES=10000,200000
