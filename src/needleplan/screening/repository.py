@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, bindparam, event
+from sqlalchemy import BindParameter, Connection, Text, bindparam, cast, event
 from sqlalchemy import delete as delete_statement
 from sqlalchemy import insert as core_insert
 from sqlalchemy import select as core_select
@@ -194,36 +194,24 @@ _VERSION_LABELS = (
 
 def summary_columns() -> list[Any]:
     """What a read of sessions selects, joining ``clients`` and ``eligibility_summaries`` on
-    the session's client, for ``records_from_rows``: the birth date, the facts and the
-    condition catalogue's version (labelled)."""
+    the session's client, for ``screening.service.verdicts_of_rows``: the birth date, the facts
+    as their JSON text (decoded only when no verdict is known for them) and the condition
+    catalogue's version (labelled)."""
     return [
         col(Client.date_of_birth).label("client_date_of_birth"),
-        col(EligibilitySummary.facts).label("eligibility_facts"),
+        cast(col(EligibilitySummary.facts), Text).label("eligibility_facts"),
         *(c.label(name) for c, name in zip(_version_columns(), _VERSION_LABELS, strict=True)),
     ]
 
 
-def records_from_rows(
-    db: Session, rows: Sequence[Any], stale: Collection[str] = ()
-) -> dict[str, ClientRecord]:
-    """The eligibility records of the clients of ``rows`` (rows with a ``client_id`` and the
-    ``summary_columns``: a read of sessions). Clients without a summary, or whose summary this
-    transaction has yet to rewrite (``stale``), are read from their screenings, retractions and
-    overrides; the catalogue's version is kept for the ``condition_catalogue`` call that
-    follows."""
-    records: dict[str, ClientRecord] = {}
-    if rows and _version_read(db) is None:
-        _remember_version(db, tuple(getattr(rows[0], name) for name in _VERSION_LABELS))
-    born: dict[str, date] = {}
-    for row in rows:
-        born[row.client_id] = row.client_date_of_birth
-        facts = row.eligibility_facts
-        if facts is not None and row.client_id not in stale:
-            records[row.client_id] = decode(row.client_date_of_birth, facts)
-    missing = {client_id: on for client_id, on in born.items() if client_id not in records}
-    if missing:
-        records.update(records_from_sources(db, missing))
-    return records
+def catalogue_version_of_rows(db: Session, rows: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The condition catalogue's version this transaction reads: the one it read first, else
+    the one ``rows`` (read with ``summary_columns``) carry, which it then keeps."""
+    version = _version_read(db)
+    if version is None and rows:
+        version = tuple(getattr(rows[0], name) for name in _VERSION_LABELS)
+        _remember_version(db, version)
+    return version
 
 
 def client_records(

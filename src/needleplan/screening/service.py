@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -28,11 +29,12 @@ from needleplan.screening import repository, summaries
 from needleplan.screening.eligibility import (
     REQUIREMENT_CODES,
     SCREENING_EXPIRED,
+    Condition,
     Rules,
     Verdict,
     assess,
 )
-from needleplan.screening.facts import ClientRecord
+from needleplan.screening.facts import ClientRecord, decode
 from needleplan.screening.problems import NotEligible
 from needleplan.screening.schemas import (
     OverrideCreate,
@@ -177,24 +179,70 @@ def verdicts(
     catalogue = repository.condition_catalogue(db)
     rules = rules_from(settings)
     return {
-        (client_id, on): assess(
-            on=on,
-            date_of_birth=records[client_id].date_of_birth,
-            screenings=records[client_id].screenings,
-            retractions=records[client_id].retractions,
-            overrides=records[client_id].overrides,
-            catalogue=catalogue,
-            rules=rules,
-        )
+        (client_id, on): _assess(records[client_id], on, catalogue, rules)
         for client_id, on in asked
         if client_id in records
     }
 
 
-def records_of_rows(db: Session, rows: Sequence[Any]) -> dict[str, ClientRecord]:
-    """The eligibility records of the clients of rows read with
-    ``repository.summary_columns`` (sessions' reads), for ``verdicts``."""
-    return repository.records_from_rows(db, rows, stale=summaries.stale(db))
+def _assess(
+    record: ClientRecord, on: date, catalogue: Mapping[str, Condition], rules: Rules
+) -> Verdict:
+    return assess(
+        on=on,
+        date_of_birth=record.date_of_birth,
+        screenings=record.screenings,
+        retractions=record.retractions,
+        overrides=record.overrides,
+        catalogue=catalogue,
+        rules=rules,
+    )
+
+
+# Verdicts already decided, by everything they depend on: the summary's JSON text, the birth
+# date, the date asked, the condition catalogue's version and the rules. The key holds the
+# facts themselves, so an entry can never be stale, in any process; reading a page again only
+# skips decoding and the rule. Cleared whole when full.
+_VERDICTS: dict[tuple[Any, ...], Verdict] = {}
+_VERDICTS_KEPT = 20_000
+
+
+def verdicts_of_rows(
+    db: Session, settings: Settings, asked: Sequence[tuple[Any, date]]
+) -> dict[tuple[str, date], Verdict]:
+    """Eligibility for each (row, date) asked, the rows read with
+    ``repository.summary_columns`` (sessions' reads): from the summaries they carry, without a
+    further statement unless a client has no summary or this transaction changed its facts."""
+    rows = [row for row, _ in asked]
+    version = repository.catalogue_version_of_rows(db, rows)
+    stale = summaries.stale(db)
+    rules = rules_from(settings)
+    found: dict[tuple[str, date], Verdict] = {}
+    unsummarised: list[tuple[Any, date]] = []
+    catalogue: dict[str, Condition] | None = None
+    for row, on in asked:
+        facts = row.eligibility_facts
+        if facts is None or row.client_id in stale:
+            unsummarised.append((row, on))
+            continue
+        key = (facts, row.client_date_of_birth, on, version, rules)
+        verdict = _VERDICTS.get(key)
+        if verdict is None:
+            if catalogue is None:
+                catalogue = repository.condition_catalogue(db)
+            record = decode(row.client_date_of_birth, json.loads(facts))
+            verdict = _assess(record, on, catalogue, rules)
+            if len(_VERDICTS) >= _VERDICTS_KEPT:
+                _VERDICTS.clear()
+            _VERDICTS[key] = verdict
+        found[(row.client_id, on)] = verdict
+    if unsummarised:
+        records = repository.records_from_sources(
+            db, {row.client_id: row.client_date_of_birth for row, _ in unsummarised}
+        )
+        asked_again = [(row.client_id, on) for row, on in unsummarised]
+        found.update(verdicts(db, settings, asked_again, records))
+    return found
 
 
 def eligibility(db: Session, settings: Settings, client_id: str, on: date) -> Verdict:

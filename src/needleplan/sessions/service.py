@@ -42,7 +42,7 @@ from needleplan.screening.eligibility import (
     Verdict,
 )
 from needleplan.screening.problems import NotEligible
-from needleplan.screening.service import records_of_rows, rules_from, verdicts
+from needleplan.screening.service import rules_from, verdicts, verdicts_of_rows
 from needleplan.sessions import booking, repository
 from needleplan.sessions.booking import BookingRequest
 from needleplan.sessions.lifecycle import (
@@ -201,10 +201,9 @@ def session_to_read(db: Session, session_id: str) -> Row[Any]:
 def read_verdicts(db: Session, settings: Settings, rows: Sequence[Row[Any]]) -> dict[str, Verdict]:
     """The client's eligibility on each read row's local date, from the summaries the rows
     carry (no further statement, unless a client has no summary)."""
-    records = records_of_rows(db, rows)
-    asked = {r.id: (r.client_id, local_date(r.starts_at, ZoneInfo(r.time_zone))) for r in rows}
-    found = verdicts(db, settings, asked.values(), records)
-    return {session_id: found[key] for session_id, key in asked.items() if key in found}
+    on = {r.id: local_date(r.starts_at, ZoneInfo(r.time_zone)) for r in rows}
+    found = verdicts_of_rows(db, settings, [(r, on[r.id]) for r in rows])
+    return {r.id: found[(r.client_id, on[r.id])] for r in rows if (r.client_id, on[r.id]) in found}
 
 
 def list_sessions(
