@@ -76,8 +76,11 @@ def keyset_page(
     limit: int,
     cursor: str | None,
     descending: bool = False,
+    core: bool = False,
 ) -> tuple[list[RowT], str | None]:
-    """One page ordered by ``keys`` (together unique) and the cursor of the next page."""
+    """One page ordered by ``keys`` (together unique) and the cursor of the next page.
+    ``core``: a Core select of columns, run on the transaction's connection (plain rows: no
+    ORM loading, and no autoflush, so only for reads)."""
     if cursor is not None:
         after = [
             _from_text(k, v) for k, v in zip(keys, decode_cursor(cursor, len(keys)), strict=True)
@@ -91,7 +94,8 @@ def keyset_page(
         )
         statement = statement.where(left < right if descending else left > right)
     order = [k.desc() for k in keys] if descending else list(keys)
-    rows = list(db.exec(statement.order_by(*order).limit(limit + 1)).all())
+    paged = statement.order_by(*order).limit(limit + 1)
+    rows: list[Any] = list((db.connection().execute(paged) if core else db.exec(paged)).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

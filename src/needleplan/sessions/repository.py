@@ -57,7 +57,7 @@ _SESSION_READ = _READABLE.where(col(TreatmentSession.id) == bindparam("session_i
 
 def session_read_row(db: Session, session_id: str) -> Row[Any] | None:
     """One session as it is read (``_readable``), or None."""
-    return db.execute(_SESSION_READ, {"session_id": session_id}).first()
+    return db.connection().execute(_SESSION_READ, {"session_id": session_id}).first()
 
 
 def _provider_day_zone() -> Select[Any]:
@@ -129,6 +129,7 @@ def page_of_sessions(
         TreatmentSession.id,
         limit=limit,
         cursor=cursor,
+        core=True,
     )
 
 
@@ -161,10 +162,10 @@ def live_sessions_between(
         statement = statement.where(col(TreatmentSession.provider_id) == provider_id)
     if room_id is not None:
         statement = statement.where(col(TreatmentSession.room_id) == room_id)
-    rows = db.execute(
+    rows = db.connection().execute(
         statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
-    ).all()
-    return list(rows)
+    )
+    return list(rows.all())
 
 
 def references(

@@ -46,7 +46,9 @@ def session_read(
 ) -> SessionRead:
     """``session`` is the ORM object (after a write) or a Core row of its columns (a read,
     sessions/repository.py ``_readable``). Each column is read once, by name from the row's
-    mapping: a Core row's attribute access costs several times more, and a page reads 50."""
+    mapping: a Core row's attribute access costs several times more, and a page reads 50. The
+    models are constructed, not validated: every value comes typed from the database or the
+    rules (tests/sessions/test_session_read.py serialises them with warnings as errors)."""
     row = session._mapping if isinstance(session, Row) else _Columns(session)
     starts_at = row["starts_at"]
     segments = []
@@ -55,7 +57,7 @@ def session_read(
     ):
         start = starts_at + timedelta(minutes=segment.offset_minutes)
         segments.append(
-            SessionSegmentRead(
+            SessionSegmentRead.model_construct(
                 kind=segment.kind,
                 starts_at=in_zone(start, zone),
                 ends_at=in_zone(start + timedelta(minutes=segment.minutes), zone),
@@ -64,13 +66,13 @@ def session_read(
         )
     reasons = verdict.reasons if verdict else ()
     cautions = [
-        CautionRead(code=r.code, acknowledged=r.accepted_by is not None)
+        CautionRead.model_construct(code=r.code, acknowledged=r.accepted_by is not None)
         for r in reasons
         if r.kind is ReasonKind.caution
     ]
     private = role is Role.integration
     earliest, latest = row["window_earliest_date"], row["window_latest_date"]
-    return SessionRead(
+    return SessionRead.model_construct(
         id=row["id"],
         client_id=row["client_id"],
         provider_id=row["provider_id"],
@@ -93,7 +95,9 @@ def session_read(
         hold_id=row["hold_id"],
         plan_id=row["plan_id"],
         needs_reschedule=row["needs_reschedule"],
-        reschedule_window=RescheduleWindow(earliest_date=earliest, latest_date=latest)
+        reschedule_window=RescheduleWindow.model_construct(
+            earliest_date=earliest, latest_date=latest
+        )
         if earliest and latest
         else None,
         created_at=row["created_at"],
