@@ -299,3 +299,47 @@ def test_a_second_rewrite_of_a_summary_waits_for_the_first_and_reads_its_screeni
         "keloid_history",
         "sensitive_skin",
     ]
+
+
+def test_a_booking_reads_its_clients_eligibility_with_its_references(
+    client: TestClient, admin: Headers, clinician: Headers, database: RollbackDatabase
+) -> None:
+    """No statement of its own for eligibility: the summary comes with the client, provider,
+    location and room; a contraindication recorded since still refuses the booking."""
+    clinic = make_clinic(client, admin)
+    person = make_client(client, clinician)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(" ".join(args[2].split()))
+
+    body = booking(clinic, person, local(future_day(5), "10:00"))
+    event.listen(database.connection, "before_cursor_execute", count)
+    try:
+        _ok(client.post("/v1/sessions", json=body, headers=clinician))
+    finally:
+        event.remove(database.connection, "before_cursor_execute", count)
+    eligibility_reads = [
+        s
+        for s in statements
+        if s.startswith("SELECT")
+        and any(
+            f"FROM {table}" in s
+            for table in (
+                "screenings",
+                "condition_retractions",
+                "eligibility_overrides",
+                "eligibility_summaries",
+            )
+        )
+    ]
+    assert eligibility_reads == [], eligibility_reads
+    screening = {"screened_on": datetime.now(UTC).date().isoformat(), "conditions": ["pregnancy"]}
+    _ok(client.post(f"/v1/clients/{person}/screenings", json=screening, headers=clinician))
+    refused = client.post(
+        "/v1/sessions",
+        json=booking(clinic, person, local(future_day(5), "14:00")),
+        headers=clinician,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("/not-eligible")

@@ -3,6 +3,7 @@ number of queries whatever its size."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date
@@ -214,6 +215,27 @@ def catalogue_version_of_rows(db: Session, rows: Sequence[Any]) -> tuple[Any, ..
     return version
 
 
+# Summaries a statement of another domain read with ``summary_columns`` for this transaction (a
+# booking's references), by client: (birth date, facts text or None), with the transaction.
+_KEPT = "needleplan.screening.kept_summaries"
+
+
+def _kept_summaries(db: Session) -> dict[str, tuple[date, str | None]]:
+    transaction, kept = db.info.get(_KEPT, (None, {}))
+    if transaction is not db.get_transaction():
+        transaction, kept = db.get_transaction(), {}
+        db.info[_KEPT] = (transaction, kept)
+    summaries: dict[str, tuple[date, str | None]] = kept
+    return summaries
+
+
+def keep_summary(db: Session, client_id: str, row: Any) -> None:
+    """Keep the summary ``row`` (read with ``summary_columns``) of the client for this
+    transaction's ``client_records``, which then reads nothing for it."""
+    catalogue_version_of_rows(db, [row])
+    _kept_summaries(db)[client_id] = (row.client_date_of_birth, row.eligibility_facts)
+
+
 def client_records(
     db: Session, client_ids: Collection[str], stale: Collection[str] = ()
 ) -> dict[str, ClientRecord]:
@@ -222,9 +244,19 @@ def client_records(
     ``condition_catalogue`` call that follows in ``screening.service.verdicts``). A client
     without a summary, or whose summary this transaction has yet to rewrite (``stale``), is
     read from its screenings, retractions and overrides."""
-    ids = list(set(client_ids))
+    records: dict[str, ClientRecord] = {}
+    missing: dict[str, date] = {}
+    kept = _kept_summaries(db)
+    for client_id in set(client_ids) & kept.keys():
+        born, text = kept[client_id]
+        if text is None or client_id in stale:
+            missing[client_id] = born
+        else:
+            records[client_id] = decode(born, json.loads(text))
+    ids = list(set(client_ids) - kept.keys())
     if not ids:
-        return {}
+        records.update(records_from_sources(db, missing))
+        return records
     with_version = _version_read(db) is None
     loaded = _loaded_birth_dates(db, ids)
     if len(loaded) == len(ids):
@@ -233,12 +265,11 @@ def client_records(
             (i, loaded[i], facts, *rest) for i, facts, *rest in db.execute(statement, {"ids": ids})
         ]
         # A loaded client without a summary row is not in the answer.
-        missing = {i: on for i, on in loaded.items() if i not in {row[0] for row in rows}}
+        answered = {row[0] for row in rows}
+        missing.update({i: on for i, on in loaded.items() if i not in answered})
     else:
         statement = _SUMMARIES_AND_VERSION if with_version else _SUMMARIES
         rows = list(db.execute(statement, {"ids": ids}).all())
-        missing = {}
-    records: dict[str, ClientRecord] = {}
     for client_id, born, facts, *aggregates in rows:
         if facts is None or client_id in stale:
             missing[client_id] = born

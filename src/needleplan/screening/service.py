@@ -245,6 +245,12 @@ def verdicts_of_rows(
     return found
 
 
+def keep_summary(db: Session, client_id: str, row: Any) -> None:
+    """A client's summary read by another statement of this transaction (a booking's
+    references, with ``repository.summary_columns``): eligibility reads nothing more for it."""
+    repository.keep_summary(db, client_id, row)
+
+
 def eligibility(db: Session, settings: Settings, client_id: str, on: date) -> Verdict:
     _client(db, client_id)
     return verdicts(db, settings, [(client_id, on)])[(client_id, on)]

@@ -29,7 +29,7 @@ from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import covered
 from needleplan.scheduling.working_time import working_intervals
 from needleplan.screening.eligibility import Verdict
-from needleplan.screening.service import check_eligibility
+from needleplan.screening.service import check_eligibility, keep_summary
 from needleplan.sessions import repository
 from needleplan.sessions.blocks import Block, Placement, busy_blocks, treatment_interval
 from needleplan.sessions.plan_course import PlanCourse
@@ -134,6 +134,8 @@ def check_references(db: Session, request: BookingRequest) -> Location:
     _held = repository.references(
         db, request.client_id, request.provider_id, request.location_id, request.room_id
     )
+    if _held is not None:  # the client's eligibility summary came with them
+        keep_summary(db, request.client_id, _held[4])
     require_reference(db, Client, request.client_id, field="client_id", what="client")
     provider = require_reference(
         db, Provider, request.provider_id, field="provider_id", what="provider"

@@ -170,12 +170,14 @@ def live_sessions_between(
 
 def references(
     db: Session, client_id: str, provider_id: str, location_id: str, room_id: str
-) -> tuple[Client, Provider, Location, Room] | None:
-    """A booking's four references in one round trip, or None when any is missing (the caller
-    then names which, one by one)."""
-    row = db.exec(
-        select(Client, Provider, Location, Room)
+) -> tuple[Client, Provider, Location, Room, Row[Any]] | None:
+    """A booking's four references in one round trip, with the client's eligibility summary
+    (``summary_columns``: the row last), or None when any is missing (the caller then names
+    which, one by one)."""
+    row = db.execute(
+        select(Client, Provider, Location, Room, *summary_columns())
         .select_from(Client)
+        .outerjoin(EligibilitySummary, col(EligibilitySummary.client_id) == col(Client.id))
         .join(Provider, true())
         .join(Location, true())
         .join(Room, true())
@@ -186,7 +188,7 @@ def references(
             col(Room.id) == room_id,
         )
     ).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    return None if row is None else (row[0], row[1], row[2], row[3], row)
 
 
 def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
