@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Text, bindparam, cast, event
+from sqlalchemy import BindParameter, Text, bindparam, cast, event
 from sqlalchemy import delete as delete_statement
 from sqlalchemy import insert as core_insert
 from sqlalchemy import select as core_select
@@ -135,11 +135,14 @@ _SCREENINGS = core_select(
     col(Screening.recorded_at),
     col(Screening.conditions),
 ).where(col(Screening.client_id).in_(_IDS))
+# In id order, so a summary's text is the same however often it is rewritten from the same rows.
+_SCREENINGS = _SCREENINGS.order_by(col(Screening.id))
 _RETRACTIONS = core_select(
     col(ConditionRetraction.client_id),
     col(ConditionRetraction.condition_code),
     col(ConditionRetraction.created_at),
 ).where(col(ConditionRetraction.client_id).in_(_IDS))
+_RETRACTIONS = _RETRACTIONS.order_by(col(ConditionRetraction.id))
 _OVERRIDES = (
     core_select(
         col(EligibilityOverride.client_id),
@@ -292,9 +295,7 @@ def _loaded_birth_dates(db: Session, client_ids: list[str]) -> dict[str, date]:
     return born
 
 
-def records_from_sources(
-    db: Session | Connection, birth_dates: dict[str, date]
-) -> dict[str, ClientRecord]:
+def records_from_sources(db: Session, birth_dates: dict[str, date]) -> dict[str, ClientRecord]:
     """The records of the clients of ``birth_dates`` from their screenings, retractions and
     overrides themselves (3 statements)."""
     records = {client_id: ClientRecord(born) for client_id, born in birth_dates.items()}
