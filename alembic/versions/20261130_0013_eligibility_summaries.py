@@ -5,9 +5,10 @@ Revises: 0012
 Create Date: 2026-11-30 12:30:00
 
 The rows are written by the application (screening/summaries.py) in the transaction that
-changes a client's screenings, retractions, overrides or birth date; ``needleplan migrate``
-then writes the row of every client that has none (screening.summaries.summarise_missing), so
-an upgraded database is summarised before it serves.
+changes a client's screenings, retractions or overrides (the birth date is read from the
+client's row); ``needleplan migrate`` then writes the row of every client that has none
+(screening.summaries.summarise_missing), so an upgraded database is summarised before it
+serves.
 """
 
 from collections.abc import Sequence

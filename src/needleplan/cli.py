@@ -487,6 +487,17 @@ def rebuild_busy_days(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     typer.echo(f"rebuilt {rows} busy-day rows from the session blocks")
 
 
+@app.command("rebuild-eligibility-summaries")
+def rebuild_eligibility_summaries(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Rewrite every client's eligibility summary from their screenings, retractions and
+    overrides (after writing those by hand, or after an older version wrote them)."""
+    from needleplan.screening.summaries import rebuild_all
+
+    with _open(database_url) as database, database.transaction() as db:
+        clients = rebuild_all(db)
+    typer.echo(f"rebuilt the eligibility summaries of {clients} clients")
+
+
 @app.command()
 def openapi(
     output: Annotated[Path, typer.Argument(help="File to write the OpenAPI document to.")] = Path(

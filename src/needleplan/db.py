@@ -109,11 +109,17 @@ PreCommitStep = Callable[[Session, list[Any]], None]
 _PRE_COMMIT = "needleplan.pre_commit"
 
 
-def queue_for_commit(db: Session, step: PreCommitStep, items: Iterable[Any]) -> None:
+def queue_for_commit(
+    db: Session, step: PreCommitStep, items: Iterable[Any], *, first: bool = False
+) -> None:
     """Queue ``items`` for ``step``, which the owner of ``db``'s transaction runs just before it
-    commits (``commit`` below), once, with everything queued for it in the order queued."""
+    commits (``commit`` below), once, with everything queued for it in the order queued. Steps
+    run in the order first queued; ``first`` runs this one before every other (a step whose
+    writes the others read)."""
     queues: dict[PreCommitStep, list[Any]] = db.info.setdefault(_PRE_COMMIT, {})
     queues.setdefault(step, []).extend(items)
+    if first and next(iter(queues)) is not step:
+        db.info[_PRE_COMMIT] = {step: queues.pop(step), **queues}
 
 
 def queued(db: Session, step: PreCommitStep) -> list[Any]:

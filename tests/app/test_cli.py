@@ -32,6 +32,7 @@ DATABASE_COMMANDS = [
     ["list-api-keys"],
     ["purge"],
     ["rebuild-busy-days"],
+    ["rebuild-eligibility-summaries"],
     ["serve", "--port", "1"],
 ]
 
@@ -239,3 +240,44 @@ def test_serve_passes_the_database_url_to_its_workers(migrated_url: str, tmp_pat
     assert "never" not in row
     # --log-level warning: no access log lines.
     assert "needleplan.access" not in log_path.read_text()
+
+
+def test_rebuild_eligibility_summaries_repairs_a_summary_edited_by_hand(migrated_url: str) -> None:
+    from datetime import date
+
+    from sqlalchemy import select, update
+
+    from needleplan.db import Database
+    from needleplan.models import Client, EligibilitySummary, Screening
+    from needleplan.screening.repository import records_from_sources
+    from needleplan.screening.summaries import follow
+
+    database = Database(migrated_url)
+    try:
+        with database.transaction() as db:
+            person = Client(first_name="Ada", last_name="Test", date_of_birth=date(1990, 1, 1))
+            db.add(person)
+            db.flush()
+            db.add(
+                Screening(
+                    client_id=person.id, screened_on=date(2026, 11, 1), conditions=["pregnancy"]
+                )
+            )
+            db.flush()
+            follow(db, person.id)
+        with database.transaction() as db:  # a screening lost from the summary, by hand
+            db.execute(
+                update(EligibilitySummary).values(
+                    facts={"screenings": [], "retractions": [], "overrides": []}
+                )
+            )
+        result = run("rebuild-eligibility-summaries", "--database-url", migrated_url)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "rebuilt the eligibility summaries of 1 clients\n"
+        with database.transaction(write=False) as db:
+            facts = db.execute(select(EligibilitySummary.facts)).scalar_one()  # type: ignore[call-overload]
+            record = records_from_sources(db, {person.id: date(1990, 1, 1)})[person.id]
+        assert [s[3] for s in facts["screenings"]] == [["pregnancy"]]
+        assert [sorted(s.conditions) for s in record.screenings] == [["pregnancy"]]
+    finally:
+        database.dispose()

@@ -115,6 +115,15 @@ def test_the_steps_run_at_commit_once_in_order_and_a_rollback_drops_them(
         assert ran == []
     assert ran == [("first", [1, 2, 3])]  # a step with nothing queued does not run
 
+    # A step queued ``first`` (eligibility summaries, which a session's event reads) runs
+    # before the steps queued before it.
+    ran.clear()
+    with database.transaction() as db:
+        queue_for_commit(db, first, [1])
+        queue_for_commit(db, second, [2], first=True)
+        queue_for_commit(db, first, [3])
+    assert ran == [("second", [2]), ("first", [1, 3])]
+
     def fail_after_queueing() -> None:
         with database.transaction() as db:
             queue_for_commit(db, first, [1])

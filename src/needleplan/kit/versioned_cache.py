@@ -49,6 +49,10 @@ class VersionedCache(Generic[T]):
         self._where, self._token, self._value = where, current, value
         return value
 
+    def written(self, db: Session) -> bool:
+        """Whether ``db``'s transaction changed the cached table."""
+        return bool(db.info.get(self._written_key))
+
     def mark_written(self, db: Session) -> None:
         """``db``'s transaction changes the cached table: it reads the table directly."""
         db.info[self._written_key] = True
@@ -56,6 +60,11 @@ class VersionedCache(Generic[T]):
     @property
     def _written_key(self) -> str:
         return f"needleplan.versioned_cache.{self.name}.written"
+
+
+def database_of(db: Session) -> object:
+    """What identifies ``db``'s database for a cache shared by the process."""
+    return _database_of(db)
 
 
 def _database_of(db: Session) -> object:

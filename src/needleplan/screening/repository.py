@@ -208,6 +208,12 @@ def summary_columns() -> list[Any]:
     ]
 
 
+def catalogue_written(db: Session) -> bool:
+    """Whether ``db``'s transaction wrote the condition catalogue (what it reads may still roll
+    back, so nothing derived from it may be cached)."""
+    return CATALOGUE.written(db)
+
+
 def catalogue_version_of_rows(db: Session, rows: Sequence[Any]) -> tuple[Any, ...] | None:
     """The condition catalogue's version this transaction reads: the one it read first, else
     the one ``rows`` (read with ``summary_columns``) carry, which it then keeps."""
@@ -348,6 +354,14 @@ def write_summaries(db: Session, client_ids: Collection[str]) -> None:
             core_insert(EligibilitySummary),
             [{"client_id": i, "facts": encode(r)} for i, r in records.items()],
         )
+
+
+def client_ids_after(db: Session, after: str | None, limit: int) -> list[str]:
+    """Up to ``limit`` client ids after ``after``, in id order."""
+    statement = select(col(Client.id))
+    if after is not None:
+        statement = statement.where(col(Client.id) > after)
+    return list(db.exec(statement.order_by(col(Client.id)).limit(limit)).all())
 
 
 def clients_without_summary(db: Session, limit: int) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from hashlib import blake2b
 from typing import Any
 
 from sqlmodel import Session
@@ -17,6 +18,7 @@ from needleplan.events.outbox import renders_row
 from needleplan.kit.codes import refuse_bad_codes
 from needleplan.kit.crud import apply_changes, get_or_404
 from needleplan.kit.etag import require_if_match
+from needleplan.kit.versioned_cache import database_of
 from needleplan.models import (
     Client,
     ConditionRetraction,
@@ -199,10 +201,11 @@ def _assess(
     )
 
 
-# Verdicts already decided, by everything they depend on: the summary's JSON text, the birth
-# date, the date asked, the condition catalogue's version and the rules. The key holds the
-# facts themselves, so an entry can never be stale, in any process; reading a page again only
-# skips decoding and the rule. Cleared whole when full.
+# Verdicts already decided, by everything they depend on: the database, a digest of the
+# summary's JSON text, the birth date, the date asked, the condition catalogue's version and the
+# rules. The key holds the facts themselves, so an entry can never be stale, in any process;
+# reading a page again only skips decoding and the rule. Never filled by a transaction that
+# wrote the catalogue (it may roll back). Cleared whole when full.
 _VERDICTS: dict[tuple[Any, ...], Verdict] = {}
 _VERDICTS_KEPT = 20_000
 
@@ -220,21 +223,25 @@ def verdicts_of_rows(
     found: dict[tuple[str, date], Verdict] = {}
     unsummarised: list[tuple[Any, date]] = []
     catalogue: dict[str, Condition] | None = None
+    cached = not repository.catalogue_written(db)
+    where = database_of(db)
     for row, on in asked:
         facts = row.eligibility_facts
         if facts is None or row.client_id in stale:
             unsummarised.append((row, on))
             continue
-        key = (facts, row.client_date_of_birth, on, version, rules)
-        verdict = _VERDICTS.get(key)
+        digest = blake2b(facts.encode(), digest_size=16).digest()
+        key = (where, digest, row.client_date_of_birth, on, version, rules)
+        verdict = _VERDICTS.get(key) if cached else None
         if verdict is None:
             if catalogue is None:
                 catalogue = repository.condition_catalogue(db)
             record = decode(row.client_date_of_birth, json.loads(facts))
             verdict = _assess(record, on, catalogue, rules)
-            if len(_VERDICTS) >= _VERDICTS_KEPT:
-                _VERDICTS.clear()
-            _VERDICTS[key] = verdict
+            if cached:
+                if len(_VERDICTS) >= _VERDICTS_KEPT:
+                    _VERDICTS.clear()
+                _VERDICTS[key] = verdict
         found[(row.client_id, on)] = verdict
     if unsummarised:
         records = repository.records_from_sources(

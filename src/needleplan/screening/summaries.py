@@ -27,13 +27,29 @@ def _rewrite(db: Session, client_ids: list[Any]) -> None:
 
 
 def follow(db: Session, client_id: str) -> None:
-    """The client's screenings, retractions or overrides changed in ``db``'s transaction."""
-    queue_for_commit(db, _rewrite, [client_id])
+    """The client's screenings, retractions or overrides changed in ``db``'s transaction. The
+    rewrite runs before the transaction's other pre-commit steps, which may read eligibility
+    (a session's event rendered at commit) and would otherwise see the old summary."""
+    queue_for_commit(db, _rewrite, [client_id], first=True)
 
 
 def stale(db: Session) -> set[str]:
     """The clients whose summaries ``db``'s transaction has yet to rewrite."""
     return set(queued(db, _rewrite))
+
+
+def rebuild_all(db: Session) -> int:
+    """Rewrite every client's summary from its rows, ``BATCH`` clients at a time; how many.
+    ``needleplan rebuild-eligibility-summaries`` runs it after rows were written around the use
+    cases (bulk SQL, an older version still writing after an upgrade)."""
+    count, after = 0, None
+    while True:
+        ids = repository.client_ids_after(db, after, BATCH)
+        if not ids:
+            return count
+        repository.write_summaries(db, ids)
+        count += len(ids)
+        after = ids[-1]
 
 
 def summarise_missing(db: Session) -> int:
