@@ -12,7 +12,6 @@ from needleplan.due.router import router as due_router
 from needleplan.durations.router import router as durations_router
 from needleplan.events.router import router as events_router
 from needleplan.holds.router import router as holds_router
-from needleplan.kit.transaction import v1_router
 from needleplan.locations.router import router as locations_router
 from needleplan.notices.router import router as notices_router
 from needleplan.plans.router import router as plans_router
@@ -118,13 +117,15 @@ V1_TAGS: list[dict[str, str]] = [
     },
 ]
 
-v1 = v1_router(
-    prefix="/v1",
-    responses=problem_responses(
-        MalformedRequest, Unauthorized, Forbidden, ValidationFailed, ServiceUnavailable
-    ),
+V1_PREFIX = "/v1"
+# What every v1 operation can answer besides its own responses.
+V1_RESPONSES = problem_responses(
+    MalformedRequest, Unauthorized, Forbidden, ValidationFailed, ServiceUnavailable
 )
-for domain_router in (
+# In the order of the OpenAPI document. ``create_app`` includes each one on the app itself under
+# ``V1_PREFIX`` rather than through a ``/v1`` router: FastAPI matches a nested router's routes
+# once per level on the way down, and one level less took a tenth off a short read.
+V1_ROUTERS = (
     locations_router,
     rooms_router,
     providers_router,
@@ -146,5 +147,4 @@ for domain_router in (
     api_keys_router,
     events_router,
     webhooks_router,
-):
-    v1.include_router(domain_router)
+)

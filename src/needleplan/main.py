@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from needleplan import __version__
-from needleplan.api import V1_TAGS, v1
+from needleplan.api import V1_PREFIX, V1_RESPONSES, V1_ROUTERS, V1_TAGS
 from needleplan.auth.middleware import AuthenticationMiddleware
 from needleplan.calendar_feeds.router import feeds_router as calendar_router
 from needleplan.config import Settings, get_settings
@@ -66,7 +66,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_redoc(app)
     install_metrics(app)  # GET /metrics, outside the OpenAPI document
     app.include_router(ops_router)
-    app.include_router(v1)
+    for domain_router in V1_ROUTERS:
+        app.include_router(domain_router, prefix=V1_PREFIX, responses=V1_RESPONSES)
     app.include_router(calendar_router)  # GET /calendar/<token>.ics, no API key
     app.include_router(fhir_router)  # the read-only FHIR R4 facade at /fhir/R4
     require_transactional(app)  # every /v1 route runs in the request's transaction
