@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Query, Response
@@ -10,8 +10,8 @@ from sqlmodel import Session
 from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.deps import AnyCaller, Clinician, DbDep, FrontDesk, SettingsDep
-from needleplan.kit.etag import IfMatchHeader
-from needleplan.kit.http import created, tag_version
+from needleplan.kit.etag import IfMatchHeader, etag
+from needleplan.kit.http import created, json_document, tag_version
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import Instant, LocalDate
@@ -49,7 +49,7 @@ from needleplan.sessions.schemas import (
     SessionRead,
     SessionReschedule,
 )
-from needleplan.sessions.views import session_read
+from needleplan.sessions.views import session_document, session_read
 
 router = v1_router(prefix="/sessions", tags=["sessions"])
 schedules_router = v1_router(tags=["schedules"])
@@ -66,12 +66,12 @@ ACTION_PROBLEMS = (NotFound, PreconditionFailed, TransitionNotAllowed)
 
 
 def _read(
-    db: Session, settings: Settings, caller: Caller, session_id: str, response: Response
-) -> SessionRead:
+    db: Session, settings: Settings, caller: Caller, session_id: str
+) -> tuple[dict[str, Any], int]:
+    """The session as ``SessionRead`` reads (plain values), and its version."""
     row = service.session_to_read(db, session_id)
     verdict = service.read_verdicts(db, settings, [row]).get(row.id)
-    tag_version(response, row.version)
-    return session_read(row, ZoneInfo(row.time_zone), verdict, caller.role)
+    return session_document(row, ZoneInfo(row.time_zone), verdict, caller.role), row.version
 
 
 @router.post(
@@ -120,7 +120,7 @@ async def list_sessions(
     status: SessionStatus | None = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> SessionPage:
+) -> Response:
     """List sessions by start time, filtered by a time range, provider, room, client or status.
 
     `from` and `to` keep the sessions overlapping that range; the filters combine. Times are
@@ -139,21 +139,22 @@ async def list_sessions(
         cursor=cursor,
     )
     found = service.read_verdicts(db, settings, rows)
-    items = [session_read(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role) for s in rows]
-    return SessionPage(items=items, next_cursor=next_cursor)
+    items = [session_document(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role) for s in rows]
+    return json_document({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{session_id}", response_model=SessionRead, responses=problem_responses(NotFound))
 async def get_session(
-    session_id: str, db: DbDep, settings: SettingsDep, caller: AnyCaller, response: Response
-) -> SessionRead:
+    session_id: str, db: DbDep, settings: SettingsDep, caller: AnyCaller
+) -> Response:
     """Get a session; its `ETag` is the version to send in `If-Match`.
 
     Times are local to the session's location; `segments` splits it into numbing, treatment
     and turnover. An `integration` key gets no notes or cautions. An unknown id is a 404
     (`not-found`).
     """
-    return _read(db, settings, caller, session_id, response)
+    document, version = _read(db, settings, caller, session_id)
+    return json_document(document, headers={"ETag": etag(version)})
 
 
 @router.get(
@@ -235,7 +236,9 @@ async def _act(
     reason: str | None = None,
 ) -> SessionRead:
     service.act(db, settings, caller, session_id, action, if_match, reason=reason, course=course)
-    return _read(db, settings, caller, session_id, response)
+    document, version = _read(db, settings, caller, session_id)
+    tag_version(response, version)
+    return SessionRead.model_validate(document)
 
 
 @router.post(
@@ -367,18 +370,21 @@ DateQuery = Annotated[
 
 def _schedule(
     db: Session, settings: Settings, caller: Caller, day: date, zone: ZoneInfo, **owner: str
-) -> DaySchedule:
+) -> Response:
     start, end, rows = service.day_schedule(db, day=day, zone=zone, **owner)
     # A provider may work at several locations: each session reads in its own location's zone.
     found = service.read_verdicts(db, settings, rows)
-    return DaySchedule(
-        date=day,
-        time_zone=zone.key,
-        starts_at=start.astimezone(zone),
-        ends_at=end.astimezone(zone),
-        sessions=[
-            session_read(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role) for s in rows
-        ],
+    return json_document(
+        {
+            "date": day,
+            "time_zone": zone.key,
+            "starts_at": start.astimezone(zone),
+            "ends_at": end.astimezone(zone),
+            "sessions": [
+                session_document(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role)
+                for s in rows
+            ],
+        }
     )
 
 
@@ -397,7 +403,7 @@ async def get_provider_schedule(
         str | None,
         Query(max_length=36, description="Whose local day; default: where the provider works."),
     ] = None,
-) -> DaySchedule:
+) -> Response:
     """A provider's sessions on a local day.
 
     Every session of the provider overlapping the day, in start order, without cancelled or
@@ -413,7 +419,7 @@ async def get_provider_schedule(
 )
 async def get_room_schedule(
     room_id: str, date: DateQuery, db: DbDep, settings: SettingsDep, caller: AnyCaller
-) -> DaySchedule:
+) -> Response:
     """A room's sessions on a local day, in its location's zone.
 
     Every session in the room overlapping the day, in start order, without cancelled or

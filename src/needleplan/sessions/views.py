@@ -5,6 +5,7 @@ Privacy (docs/api.md#privacy): an ``integration`` key never sees notes or the cl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -13,16 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row
 
 from needleplan.auth.roles import Role
-from needleplan.durations.quote import Intensity, segments_for
+from needleplan.durations.quote import segments_for
 from needleplan.kit.localtime import in_zone
 from needleplan.models import TreatmentSession
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
-from needleplan.sessions.schemas import (
-    CautionRead,
-    RescheduleWindow,
-    SessionRead,
-    SessionSegmentRead,
-)
+from needleplan.sessions.schemas import SessionRead
 
 
 class _Columns(Mapping[str, Any]):
@@ -41,68 +37,93 @@ class _Columns(Mapping[str, Any]):
         return len(TreatmentSession.model_fields)
 
 
+@functools.cache
+def _segment_parts(
+    numbing_minutes: int, treatment_minutes: int, turnover_minutes: int
+) -> tuple[tuple[str, timedelta, timedelta, tuple[str, ...]], ...]:
+    """Each segment's kind, start and end after the session's start, and what it keeps busy,
+    as the text JSON shows: a few minute splits recur across every page of sessions."""
+    return tuple(
+        (
+            segment.kind.value,
+            timedelta(minutes=segment.offset_minutes),
+            timedelta(minutes=segment.offset_minutes + segment.minutes),
+            tuple(resource.value for resource in segment.busy),
+        )
+        for segment in segments_for(numbing_minutes, treatment_minutes, turnover_minutes)
+    )
+
+
+def session_document(
+    session: TreatmentSession | Row[Any], zone: ZoneInfo, verdict: Verdict | None, role: Role
+) -> dict[str, Any]:
+    """The session as ``SessionRead`` reads, as plain values: what a page of sessions renders
+    straight to JSON (``kit/http.json_document``) and ``session_read`` validates.
+
+    ``session`` is the ORM object (after a write) or a Core row of its columns (a read,
+    sessions/repository.py ``_readable``). Each column is read once, by name from the row's
+    mapping: a Core row's attribute access costs several times more, and a page reads 50.
+    Enumerations are given as their text: serialising an enum member costs ten times as much.
+    Every value must already be what the schema says: tests/sessions/test_session_read.py
+    checks each way of reading a session against ``SessionRead``."""
+    row = session._mapping if isinstance(session, Row) else _Columns(session)
+    starts_at = row["starts_at"]
+    segments = [
+        {
+            "kind": kind,
+            "starts_at": in_zone(starts_at + start, zone),
+            "ends_at": in_zone(starts_at + end, zone),
+            "busy": list(busy),
+        }
+        for kind, start, end, busy in _segment_parts(
+            row["numbing_minutes"], row["treatment_minutes"], row["turnover_minutes"]
+        )
+    ]
+    reasons = verdict.reasons if verdict else ()
+    private = role is Role.integration
+    earliest, latest = row["window_earliest_date"], row["window_latest_date"]
+    return {
+        "id": row["id"],
+        "client_id": row["client_id"],
+        "provider_id": row["provider_id"],
+        "room_id": row["room_id"],
+        "location_id": row["location_id"],
+        "areas": row["areas"],
+        "intensity": row["intensity"],
+        "numbing": row["numbing"],
+        "numbing_source": row["numbing_source"].value,
+        "starts_at": in_zone(starts_at, zone),
+        "ends_at": in_zone(row["ends_at"], zone),
+        "status": row["status"].value,
+        "device": row["device_code"],
+        "version": row["version"],
+        "segments": segments,
+        "screening_due": any(r.code in (NO_SCREENING, SCREENING_EXPIRED) for r in reasons),
+        "cautions": None
+        if private
+        else [
+            {"code": r.code, "acknowledged": r.accepted_by is not None}
+            for r in reasons
+            if r.kind is ReasonKind.caution
+        ],
+        "cancel_reason": row["cancel_reason"],
+        "notes": None if private else row["notes"],
+        "hold_id": row["hold_id"],
+        "plan_id": row["plan_id"],
+        "needs_reschedule": row["needs_reschedule"],
+        "reschedule_window": {"earliest_date": earliest, "latest_date": latest}
+        if earliest and latest
+        else None,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
 def session_read(
     session: TreatmentSession | Row[Any], zone: ZoneInfo, verdict: Verdict | None, role: Role
 ) -> SessionRead:
-    """``session`` is the ORM object (after a write) or a Core row of its columns (a read,
-    sessions/repository.py ``_readable``). Each column is read once, by name from the row's
-    mapping: a Core row's attribute access costs several times more, and a page reads 50. The
-    models are constructed, not validated: every value comes typed from the database or the
-    rules (tests/sessions/test_session_read.py serialises them with warnings as errors)."""
-    row = session._mapping if isinstance(session, Row) else _Columns(session)
-    starts_at = row["starts_at"]
-    segments = []
-    for segment in segments_for(
-        row["numbing_minutes"], row["treatment_minutes"], row["turnover_minutes"]
-    ):
-        start = starts_at + timedelta(minutes=segment.offset_minutes)
-        segments.append(
-            SessionSegmentRead.model_construct(
-                kind=segment.kind,
-                starts_at=in_zone(start, zone),
-                ends_at=in_zone(start + timedelta(minutes=segment.minutes), zone),
-                busy=list(segment.busy),
-            )
-        )
-    reasons = verdict.reasons if verdict else ()
-    cautions = [
-        CautionRead.model_construct(code=r.code, acknowledged=r.accepted_by is not None)
-        for r in reasons
-        if r.kind is ReasonKind.caution
-    ]
-    private = role is Role.integration
-    earliest, latest = row["window_earliest_date"], row["window_latest_date"]
-    return SessionRead.model_construct(
-        id=row["id"],
-        client_id=row["client_id"],
-        provider_id=row["provider_id"],
-        room_id=row["room_id"],
-        location_id=row["location_id"],
-        areas=row["areas"],
-        intensity=Intensity(row["intensity"]),
-        numbing=row["numbing"],
-        numbing_source=row["numbing_source"],
-        starts_at=in_zone(starts_at, zone),
-        ends_at=in_zone(row["ends_at"], zone),
-        status=row["status"],
-        device=row["device_code"],
-        version=row["version"],
-        segments=segments,
-        screening_due=any(r.code in (NO_SCREENING, SCREENING_EXPIRED) for r in reasons),
-        cautions=None if private else cautions,
-        cancel_reason=row["cancel_reason"],
-        notes=None if private else row["notes"],
-        hold_id=row["hold_id"],
-        plan_id=row["plan_id"],
-        needs_reschedule=row["needs_reschedule"],
-        reschedule_window=RescheduleWindow.model_construct(
-            earliest_date=earliest, latest_date=latest
-        )
-        if earliest and latest
-        else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    """The session as a validated ``SessionRead`` (after a write, and in events)."""
+    return SessionRead.model_validate(session_document(session, zone, verdict, role))
 
 
 def integration_view(read: SessionRead) -> SessionRead:
