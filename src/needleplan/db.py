@@ -63,6 +63,28 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text straight to an aware instant. SQLAlchemy's own SQLite
+        reader parses it with a regular expression before ``process_result_value`` runs, and a
+        page of 50 sessions reads 200 instants: ``fromisoformat`` does both at a fifth of the
+        cost. Text it cannot read takes SQLAlchemy's way."""
+        standard = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or standard is None:
+            return standard
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                read = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                return standard(value)
+            if read.tzinfo is None:
+                return read.replace(tzinfo=UTC)
+            return read.astimezone(UTC)
+
+        return process
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
