@@ -494,3 +494,36 @@ def test_the_plans_provider_comes_first_even_when_free_only_later(
         (clinic.provider_ids[1], local(future_day(5), "10:05")),
     ]
     assert slots[2]["provider_id"] == clinic.provider_ids[0]
+
+
+def test_a_course_steers_clear_of_sessions_booked_months_ahead(
+    client: TestClient, clinic: Clinic, front_desk: Headers, clinician: Headers
+) -> None:
+    """Every window of a course sees the sessions already booked in it, however far ahead:
+    the provider's with someone else, and the client's own outside the plan."""
+    a = make_client(client, clinician, name="Alice")
+    b = make_client(client, clinician, name="Bob")
+    plan = _plan(client, front_desk, clinic, a, sessions_planned=3)
+    path = f"/v1/treatment-plans/{plan['id']}/course-proposal"
+    body = {"from": local(FIRST, "10:00")}
+    natural = client.post(path, json=body, headers=front_desk).json()["proposals"]
+    second, third = natural[1], natural[2]
+    provider = clinic.provider_ids.index(second["provider_id"])
+    taken = [
+        booking(clinic, b, second["starts_at"], provider=provider, room=2),
+        booking(clinic, a, third["starts_at"], provider=1 - provider, room=2),
+    ]
+    for session in taken:
+        response = client.post("/v1/sessions", json=session, headers=front_desk)
+        assert response.status_code == 201, response.text
+
+    proposed = client.post(path, json=body, headers=front_desk).json()["proposals"]
+    assert proposed[0] == natural[0]
+    assert (proposed[1]["provider_id"], proposed[1]["starts_at"]) != (
+        second["provider_id"],
+        second["starts_at"],
+    )
+    assert proposed[2]["starts_at"] != third["starts_at"]
+    booked = client.post(path, json={**body, "book": True}, headers=front_desk)
+    assert booked.status_code == 201, booked.text
+    assert [s["starts_at"] for s in booked.json()["sessions"]] == [p["starts_at"] for p in proposed]

@@ -129,7 +129,13 @@ def find_runs(
     # Which room each start gets does not depend on the provider: the first free by name.
     first_free_room: list[tuple[str, int]] = []
     claimed = 0
+    # A room free exactly when one before it is gets no start of its own: on a quiet stretch
+    # that is every room after the first, each of which would otherwise cost a ``fits``.
+    seen: set[int] = set()
     for room in sorted(rooms, key=lambda r: (r.name, r.room_id)):
+        if room.free in seen:
+            continue
+        seen.add(room.free)
         starts = fits(room.free, 0, offsets.total) & bounds
         if starts & ~claimed:
             first_free_room.append((room.room_id, starts & ~claimed))

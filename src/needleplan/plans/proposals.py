@@ -44,9 +44,12 @@ def _calendar(
     location: Location,
     now: datetime,
     until: datetime,
+    *,
+    many_windows: bool = False,
 ) -> Calendar:
     """The plan's calendar from ``now`` (no search starts earlier) to ``until``: with the plan's
-    device, its minutes and only rooms holding it."""
+    device, its minutes and only rooms holding it. ``many_windows``: the calendar will serve
+    several windows far apart, so it learns where the client's and clinic's sessions end."""
     device = usable_device(db, plan.device_code)
     return open_calendar(
         db,
@@ -58,6 +61,7 @@ def _calendar(
         starts_from=now,
         until=max(now, until),
         device=device,
+        bound_busy_days_of_client=plan.client_id if many_windows else None,
     )
 
 
@@ -161,6 +165,7 @@ def propose_course(
         location,
         now,
         max(anchor, now) + remaining * timedelta(days=plan.max_interval_days + 2),
+        many_windows=True,
     )
     for number in range(len(counting) + 1, plan.sessions_planned + 1):
         if previous is None:

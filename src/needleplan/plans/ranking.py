@@ -92,10 +92,13 @@ class Ranking:
 
 def top(runs: Sequence[SlotRun], grid: int, ranking: Ranking, limit: int) -> list[Slot]:
     """The ``limit`` best starts, expanding only the runs that can still make the cut."""
-    ordered = sorted(runs, key=lambda run: ranking.best_possible(run, grid))
+    # Each run's bound is worked out once: it is the sort key and the cut-off test alike.
+    bounds = [ranking.best_possible(run, grid) for run in runs]
+    order = sorted(range(len(runs)), key=bounds.__getitem__)
     chosen: list[tuple[Key, Slot]] = []
-    for run in ordered:
-        if len(chosen) >= limit and ranking.best_possible(run, grid) > max(chosen)[0]:
+    for index in order:
+        run = runs[index]
+        if len(chosen) >= limit and bounds[index] > max(chosen)[0]:
             break
         for start in ranking.candidates(run, grid, limit):
             chosen.append(

@@ -17,10 +17,11 @@ result. Nothing reads the summary after writing blocks in the same transaction, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import Date, TextualSelect, bindparam, text
 from sqlmodel import Session, col, delete, select
 
 from needleplan.db import queue_for_commit, queued
@@ -96,16 +97,21 @@ _BUSY_DAYS = select(col(BusyDay.resource_id), col(BusyDay.day), col(BusyDay.minu
 )
 
 
-def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> dict[str, int]:
-    """Each resource's session-busy minutes on ``line`` (whole UTC days).
-
-    Refused in a transaction that has changed session blocks: their minutes reach the summary
-    only at commit, so the answer would be stale."""
+def _refuse_if_pending(db: Session) -> None:
+    """Reads of the summary are refused in a transaction that has changed session blocks:
+    their minutes reach the summary only at commit, so the answer would be stale."""
     if has_pending(db):
         raise AssertionError(
             "busy_days read in a transaction with unwritten session-block changes "
             "(they are written at commit; read the summary before changing blocks)"
         )
+
+
+def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> dict[str, int]:
+    """Each resource's session-busy minutes on ``line`` (whole UTC days).
+
+    Refused in a transaction that has changed session blocks (``_refuse_if_pending``)."""
+    _refuse_if_pending(db)
     first_day = line.origin.date()
     days = [first_day + timedelta(days=n) for n in range(line.length // MINUTES_PER_DAY)]
     # The driver's own rows, unprocessed: SQLite hands the day back as ISO text and PostgreSQL
@@ -123,6 +129,54 @@ def busy_minutes(db: Session, line: MinuteLine, resource_ids: Sequence[str]) -> 
             texts[resource_id] = [empty] * len(days)
         texts[resource_id][position[day]] = minutes
     return {resource_id: mask_of_days(ordered) for resource_id, ordered in texts.items()}
+
+
+# One index probe per resource (the primary key, backwards from the range's end) rather than an
+# aggregate over every row of the range: for a clinic booked for months ahead that is thousands
+# of index entries, several milliseconds. The ids come as one JSON array, so the statement's text
+# is the same whatever their number; only the function that unpacks it differs by database.
+_LAST_BUSY_DAY_SQL = (
+    "SELECT max((SELECT busy_days.day FROM busy_days "
+    "WHERE busy_days.resource_id = searched.value "
+    "AND busy_days.day >= :first_day AND busy_days.day <= :last_day "
+    "ORDER BY busy_days.day DESC LIMIT 1)) AS last_day FROM {ids}"
+)
+
+
+def _last_busy_day_statement(ids: str) -> TextualSelect:
+    return (
+        text(_LAST_BUSY_DAY_SQL.format(ids=ids))
+        .bindparams(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
+        .columns(last_day=Date())
+    )
+
+
+_LAST_BUSY_DAY = {
+    "postgresql": _last_busy_day_statement(
+        "json_array_elements_text(CAST(:resource_ids AS json)) AS searched(value)"
+    ),
+    "sqlite": _last_busy_day_statement("json_each(:resource_ids) AS searched"),
+}
+
+
+def last_busy_day(
+    db: Session, resource_ids: Sequence[str], first_day: date, last_day: date
+) -> date | None:
+    """The last UTC day in ``first_day..last_day`` on which any of the resources has
+    session-busy minutes; None when none has any.
+
+    Refused in a transaction that has changed session blocks (``_refuse_if_pending``)."""
+    _refuse_if_pending(db)
+    if not resource_ids:
+        return None
+    statement = _LAST_BUSY_DAY[db.get_bind().dialect.name]
+    parameters = {
+        "resource_ids": json.dumps(list(resource_ids)),
+        "first_day": first_day,
+        "last_day": last_day,
+    }
+    found: date | None = db.connection().execute(statement, parameters).scalar_one()
+    return found
 
 
 def rebuild(db: Session) -> int:
