@@ -217,15 +217,10 @@ def check_working_hours(
     treatment = treatment_interval(request.starts_at, quote.segments)
     first_day = local_date(treatment.start, zone)
     last_day = local_date(treatment.end, zone)
-    working = working_intervals(
-        repository.weekly_plan(db, request.provider_id, request.location_id),
-        repository.exceptions_between(
-            db, request.provider_id, request.location_id, treatment.start, treatment.end
-        ),
-        zone,
-        first_day,
-        last_day,
+    plan, exceptions = repository.working_time(
+        db, request.provider_id, request.location_id, treatment.start, treatment.end
     )
+    working = working_intervals(plan, exceptions, zone, first_day, last_day)
     if not covered(treatment, working):
         local_start = treatment.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
         raise OutsideWorkingHours(

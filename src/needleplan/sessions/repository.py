@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, String, and_, bindparam, func, insert, or_, true
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from needleplan.db import UTCDateTime
 from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.kit.ids import new_id
 from needleplan.kit.pagination import keyset_page
@@ -168,6 +185,24 @@ def live_sessions_between(
     return list(rows.all())
 
 
+# A booking's reads, built once (statement building cost more than running them on SQLite);
+# the values are bound per call.
+_REFERENCES = (
+    select(Client, Provider, Location, Room, *summary_columns())
+    .select_from(Client)
+    .outerjoin(EligibilitySummary, col(EligibilitySummary.client_id) == col(Client.id))
+    .join(Provider, true())
+    .join(Location, true())
+    .join(Room, true())
+    .where(
+        col(Client.id) == bindparam("client_id"),
+        col(Provider.id) == bindparam("provider_id"),
+        col(Location.id) == bindparam("location_id"),
+        col(Room.id) == bindparam("room_id"),
+    )
+)
+
+
 def references(
     db: Session, client_id: str, provider_id: str, location_id: str, room_id: str
 ) -> tuple[Client, Provider, Location, Room, Row[Any]] | None:
@@ -175,69 +210,108 @@ def references(
     (``summary_columns``: the row last), or None when any is missing (the caller then names
     which, one by one)."""
     row = db.execute(
-        select(Client, Provider, Location, Room, *summary_columns())
-        .select_from(Client)
-        .outerjoin(EligibilitySummary, col(EligibilitySummary.client_id) == col(Client.id))
-        .join(Provider, true())
-        .join(Location, true())
-        .join(Room, true())
-        .where(
-            col(Client.id) == client_id,
-            col(Provider.id) == provider_id,
-            col(Location.id) == location_id,
-            col(Room.id) == room_id,
-        )
+        _REFERENCES,
+        {
+            "client_id": client_id,
+            "provider_id": provider_id,
+            "location_id": location_id,
+            "room_id": room_id,
+        },
     ).first()
     return None if row is None else (row[0], row[1], row[2], row[3], row)
 
 
-def weekly_plan(db: Session, provider_id: str, location_id: str) -> list[WeeklyInterval]:
-    rows = db.exec(
-        select(WorkingInterval).where(
-            WorkingInterval.provider_id == provider_id, WorkingInterval.location_id == location_id
-        )
-    ).all()
-    return [WeeklyInterval(r.weekday, r.start_time, r.end_time) for r in rows]
+def _no_instant() -> Any:
+    return type_coerce(null(), UTCDateTime())
 
 
-def exceptions_between(
+# The provider's weekly plan at the location (rows marked "plan") and their time off anywhere or
+# extra hours at the location touching [start, end) (rows of that kind), in one round trip.
+_PLAN_ROW = "plan"
+_WORKING_TIME = union_all(
+    core_select(
+        literal(_PLAN_ROW).label("kind"),
+        col(WorkingInterval.weekday),
+        col(WorkingInterval.start_time),
+        col(WorkingInterval.end_time),
+        _no_instant().label("starts_at"),
+        _no_instant().label("ends_at"),
+    ).where(
+        col(WorkingInterval.provider_id) == bindparam("provider_id"),
+        col(WorkingInterval.location_id) == bindparam("location_id"),
+    ),
+    core_select(
+        col(ProviderException.kind),
+        null(),
+        null(),
+        null(),
+        col(ProviderException.starts_at),
+        col(ProviderException.ends_at),
+    ).where(
+        col(ProviderException.provider_id) == bindparam("provider_id"),
+        col(ProviderException.starts_at) < bindparam("end", type_=UTCDateTime()),
+        col(ProviderException.ends_at) > bindparam("start", type_=UTCDateTime()),
+        or_(
+            col(ProviderException.kind) == "time_off",
+            col(ProviderException.location_id) == bindparam("location_id"),
+        ),
+    ),
+)
+
+
+def working_time(
     db: Session, provider_id: str, location_id: str, start: datetime, end: datetime
-) -> list[DatedException]:
-    """Time off anywhere and extra hours at this location that touch [start, end)."""
-    rows = db.exec(
-        select(ProviderException).where(
-            ProviderException.provider_id == provider_id,
-            col(ProviderException.starts_at) < end,
-            col(ProviderException.ends_at) > start,
-            or_(
-                col(ProviderException.kind) == "time_off",
-                col(ProviderException.location_id) == location_id,
-            ),
-        )
-    ).all()
-    return [DatedException(r.kind, r.starts_at, r.ends_at) for r in rows]
+) -> tuple[list[WeeklyInterval], list[DatedException]]:
+    """The provider's weekly plan at the location, and their time off anywhere and extra hours
+    at this location that touch [start, end)."""
+    rows = db.connection().execute(
+        _WORKING_TIME,
+        {"provider_id": provider_id, "location_id": location_id, "start": start, "end": end},
+    )
+    plan: list[WeeklyInterval] = []
+    exceptions: list[DatedException] = []
+    for kind, weekday, start_time, end_time, starts_at, ends_at in rows:
+        if kind == _PLAN_ROW:
+            plan.append(WeeklyInterval(weekday, start_time, end_time))
+        else:
+            exceptions.append(DatedException(kind, starts_at, ends_at))
+    return plan, exceptions
 
 
-def _overlapping(blocks: Sequence[Block]) -> ColumnElement[bool]:
+def _overlapping(count: int) -> ColumnElement[bool]:
+    """Overlap with any of ``count`` blocks, bound as ``kind_<n>``, ``id_<n>``, ``start_<n>``,
+    ``end_<n>`` and ``after_<n>`` (the start less the longest block)."""
     return or_(
         *(
             and_(
-                col(BusyBlock.resource_kind) == b.resource.value,
-                col(BusyBlock.resource_id) == b.resource_id,
-                col(BusyBlock.starts_at) < b.end,
+                col(BusyBlock.resource_kind) == bindparam(f"kind_{n}"),
+                col(BusyBlock.resource_id) == bindparam(f"id_{n}"),
+                col(BusyBlock.starts_at) < bindparam(f"end_{n}", type_=UTCDateTime()),
                 # Lets the (kind, id, start) index seek instead of reading the resource's past.
-                col(BusyBlock.starts_at) > b.start - LONGEST_BLOCK,
-                col(BusyBlock.ends_at) > b.start,
+                col(BusyBlock.starts_at) > bindparam(f"after_{n}", type_=UTCDateTime()),
+                col(BusyBlock.ends_at) > bindparam(f"start_{n}", type_=UTCDateTime()),
             )
-            for b in blocks
+            for n in range(count)
         )
     )
 
 
+@functools.cache
+def _overlapping_blocks(count: int) -> Any:
+    """Built once per number of blocks (a booking has three or four)."""
+    return select(BusyBlock).where(_overlapping(count)).order_by(col(BusyBlock.starts_at))
+
+
 def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
     """Blocks that overlap ``blocks`` on the same resource, expired holds included."""
-    statement = select(BusyBlock).where(_overlapping(blocks))
-    return list(db.exec(statement.order_by(col(BusyBlock.starts_at))).all())
+    values: dict[str, Any] = {}
+    for n, b in enumerate(blocks):
+        values[f"kind_{n}"] = b.resource.value
+        values[f"id_{n}"] = b.resource_id
+        values[f"start_{n}"] = b.start
+        values[f"end_{n}"] = b.end
+        values[f"after_{n}"] = b.start - LONGEST_BLOCK
+    return list(db.exec(_overlapping_blocks(len(blocks)), params=values).all())
 
 
 def _delete_where(db: Session, condition: Any) -> None:
