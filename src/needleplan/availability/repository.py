@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import String, bindparam, literal_column, or_, union_all
 from sqlmodel import Session, col, select
 
 from needleplan.models import BusyBlock, Provider, ProviderException, Room, WorkingInterval
@@ -83,14 +83,40 @@ _EXCEPTIONS = (
     )
 )
 
+# Session blocks come from the busy-day summary; holds stay out of it because they expire
+# without a write. Live holds are few in the whole clinic, so the read goes by expiry (its
+# index) and takes them all.
+_HOLD = "hold"  # no exception has this kind
+_LIVE_HOLDS = select(
+    col(BusyBlock.resource_id),
+    literal_column(f"'{_HOLD}'", String()),
+    col(BusyBlock.starts_at),
+    col(BusyBlock.ends_at),
+).where(
+    col(BusyBlock.expires_at) > bindparam("now"),
+    col(BusyBlock.starts_at) < bindparam("end"),
+    col(BusyBlock.ends_at) > bindparam("start"),
+)
 
-def exceptions(db: Session, location_id: str, start: datetime, end: datetime) -> Exceptions:
-    """Of every active provider (time off is rare: all of it in the range)."""
-    parameters = {"location_id": location_id, "start": start, "end": end}
-    found: dict[str, list[DatedException]] = defaultdict(list)
-    for row_provider, kind, starts_at, ends_at in db.connection().execute(_EXCEPTIONS, parameters):
-        found[row_provider].append(DatedException(kind, starts_at, ends_at))
-    return Exceptions(dict(found))
+# Both are a handful of timed rows in the horizon: one statement (one round trip) for the two.
+_EXCEPTIONS_AND_HOLDS = union_all(_EXCEPTIONS, _LIVE_HOLDS)
+
+
+def exceptions_and_holds(
+    db: Session, location_id: str, start: datetime, end: datetime, now: datetime
+) -> tuple[Exceptions, dict[str, list[Interval]]]:
+    """Every active provider's exceptions touching [start, end) (time off is rare: all of it in
+    the range), and the unexpired hold blocks touching it, by resource."""
+    parameters = {"location_id": location_id, "start": start, "end": end, "now": now}
+    exceptions: dict[str, list[DatedException]] = defaultdict(list)
+    holds: dict[str, list[Interval]] = defaultdict(list)
+    rows = db.connection().execute(_EXCEPTIONS_AND_HOLDS, parameters)
+    for resource_id, kind, starts_at, ends_at in rows:
+        if kind == _HOLD:
+            holds[resource_id].append(Interval(starts_at, ends_at))
+        else:
+            exceptions[resource_id].append(DatedException(kind, starts_at, ends_at))
+    return Exceptions(dict(exceptions)), dict(holds)
 
 
 @dataclass(frozen=True)
@@ -119,27 +145,3 @@ def rooms(
         for found_id, name, device_codes in rows
         if device_code is None or device_code in (device_codes or [])
     ]
-
-
-_LIVE_HOLDS = select(
-    col(BusyBlock.resource_id), col(BusyBlock.starts_at), col(BusyBlock.ends_at)
-).where(
-    col(BusyBlock.expires_at) > bindparam("now"),
-    col(BusyBlock.starts_at) < bindparam("end"),
-    col(BusyBlock.ends_at) > bindparam("start"),
-)
-
-
-def live_hold_blocks(
-    db: Session, start: datetime, end: datetime, now: datetime
-) -> dict[str, list[Interval]]:
-    """Unexpired hold blocks touching [start, end), by resource.
-
-    Session blocks come from the busy-day summary; holds stay out of it because they expire
-    without a write. Live holds are few in the whole clinic, so the read goes by expiry (its
-    index) and takes them all."""
-    rows = db.connection().execute(_LIVE_HOLDS, {"now": now, "start": start, "end": end})
-    found: dict[str, list[Interval]] = defaultdict(list)
-    for resource_id, starts_at, ends_at in rows:
-        found[resource_id].append(Interval(starts_at, ends_at))
-    return dict(found)

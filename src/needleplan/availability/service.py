@@ -129,7 +129,9 @@ def open_calendar(
     horizon = Interval(starts_from, until + timedelta(minutes=offsets.total))
     plans = repository.weekly_plans(db, location.id)
     rooms = repository.rooms(db, location.id, room_id, device.code if device else None)
-    exceptions = repository.exceptions(db, location.id, horizon.start, horizon.end)
+    exceptions, holds = repository.exceptions_and_holds(
+        db, location.id, horizon.start, horizon.end, utc_now()
+    )
     busy_bound = None
     if bound_busy_days_of_client is not None:
         client_id = bound_busy_days_of_client
@@ -153,7 +155,7 @@ def open_calendar(
         rooms=rooms,
         horizon=horizon,
         exceptions=exceptions,
-        holds=repository.live_hold_blocks(db, horizon.start, horizon.end, utc_now()),
+        holds=holds,
         busy_bound=busy_bound,
     )
 
