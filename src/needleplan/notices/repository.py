@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -20,6 +21,13 @@ def page_of_templates(
     db: Session, *, limit: int, cursor: str | None
 ) -> tuple[list[CareNotice], str | None]:
     return keyset_page(db, select(CareNotice), CareNotice.code, limit=limit, cursor=cursor)
+
+
+def insert_notices(db: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """New notices in one statement, every column given (a booking schedules five or so: as ORM
+    objects, building and flushing them cost more than the rest of the notice step)."""
+    if rows:
+        db.execute(insert(SessionNotice), list(rows))
 
 
 def catalogue_is_empty(db: Session) -> bool:

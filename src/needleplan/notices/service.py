@@ -26,6 +26,7 @@ from needleplan.durations.service import check_area_codes
 from needleplan.events.outbox import follows, renders
 from needleplan.kit.crud import apply_changes, get_or_404, require_reference
 from needleplan.kit.etag import require_if_match
+from needleplan.kit.ids import new_id
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.statuses import NoticeState
 from needleplan.kit.time import utc_now
@@ -195,6 +196,7 @@ def schedule_for_sessions(
         for row in repository.notices_of_sessions(db, held_some, for_update=True):
             rows.setdefault(row.session_id, {})[row.notice_code] = row
     now = utc_now()
+    new_notices: list[dict[str, Any]] = []
     for session in sessions:
         held = rows.get(session.id, {})
         decisions = rules.reconcile(
@@ -205,7 +207,13 @@ def schedule_for_sessions(
             timing_changed=timing_changed[session.id],
         )
         for decision in decisions:
-            _apply(db, session, held.get(decision.code), decision, now)
+            notice = held.get(decision.code)
+            if notice is None:
+                _noticed(db).add(session.id)
+                new_notices.append(_new_notice(session, decision, now))
+            else:
+                _update(notice, session, decision, now)
+    repository.insert_notices(db, new_notices)
     db.flush()
 
 
@@ -266,26 +274,25 @@ def schedule_upcoming(db: Session) -> int:
         after = page[-1]
 
 
-def _apply(
-    db: Session,
-    session: TreatmentSession,
-    row: SessionNotice | None,
-    decision: rules.Decision,
-    now: Any,
+def _new_notice(session: TreatmentSession, decision: rules.Decision, now: Any) -> dict[str, Any]:
+    """A notice row the session did not have, as ``repository.insert_notices`` writes it."""
+    return {
+        "id": new_id(),
+        "session_id": session.id,
+        "notice_code": decision.code,
+        "kind": decision.kind,
+        "due_at": decision.due_at,
+        "state": decision.state,
+        "session_version": session.version,
+        "emitted_at": None,
+        "created_at": now,
+        "updated_at": None,
+    }
+
+
+def _update(
+    row: SessionNotice, session: TreatmentSession, decision: rules.Decision, now: Any
 ) -> None:
-    if row is None:
-        _noticed(db).add(session.id)
-        db.add(
-            SessionNotice(
-                session_id=session.id,
-                notice_code=decision.code,
-                kind=decision.kind,
-                due_at=decision.due_at,
-                state=decision.state,
-                session_version=session.version,
-            )
-        )
-        return
     changed = (row.due_at, row.state, row.kind) != (decision.due_at, decision.state, decision.kind)
     rescheduled = decision.state is NoticeState.scheduled
     if not changed and (not rescheduled or row.session_version == session.version):
