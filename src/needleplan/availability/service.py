@@ -71,7 +71,11 @@ def resolve_location(db: Session, location_id: str | None, room_id: str | None) 
 class BusyBound:
     """The last UTC day of a calendar's horizon on which any of its providers and rooms, or
     ``client_id``, has session-busy minutes (None: no such day). A search that starts after it
-    needs no read of the summary: every resource it looks at is free of sessions there."""
+    needs no read of the summary: every resource it looks at is free of sessions there.
+
+    It is read with the calendar's other reads: a session booked after them is no more seen
+    by the searches than a hold placed after them. A proposal is advice; the booking checks
+    again."""
 
     client_id: str | None
     last_day: date | None
@@ -87,8 +91,8 @@ class BusyBound:
 class Calendar:
     """What every search at one location for one kind of session shares over a stretch of
     time (``horizon``): read once, so that the many windows of a course proposal only read
-    the busy minutes of each. Time off, extra hours and live holds are few, so all of them in
-    the horizon are read at once."""
+    the busy minutes of each (and, with a ``busy_bound``, none past the last busy day). Time
+    off, extra hours and live holds are few, so all of them in the horizon are read at once."""
 
     location_id: str
     zone: ZoneInfo
@@ -262,6 +266,7 @@ def free_runs(
                 working_intervals(plan[0], plan[1], zone, first_day, last_day)
             )
         providers[provider_id] = working[plan] & ~busy.get(provider_id, 0)
+    # Rooms with no busy minute share one mask, which find_runs then fits once for all of them.
     everything = line.everything
     rooms = [
         RoomFree(r.id, r.name, everything & ~busy[r.id] if r.id in busy else everything)
