@@ -1,7 +1,8 @@
-"""How a session reads is built without validation (sessions/views.py, issue 12): every value
-it puts in the models must already have the type the schema says, or the JSON would drift from
-the OpenAPI document. Each way of reading a session is serialised here with pydantic's
-serialisation warnings turned into errors, and validated back against the schema."""
+"""How a session reads is built as plain values (sessions/views.py ``session_document``, issue
+12): a GET, a page and a day schedule render them straight to JSON, unvalidated, so every value
+must already be what the schema says, or the JSON would drift from the OpenAPI document. Each
+way of reading a session is read here with pydantic's serialisation warnings turned into errors,
+validated back against the schema, and compared with the validated model a write answers."""
 
 from __future__ import annotations
 
@@ -32,7 +33,11 @@ def _ok(response: Any) -> dict[str, Any]:
 
 
 def test_every_read_of_a_session_matches_its_schema_exactly(
-    client: TestClient, admin: Headers, clinician: Headers, strict_serialisation: None
+    client: TestClient,
+    admin: Headers,
+    clinician: Headers,
+    integration: Headers,
+    strict_serialisation: None,
 ) -> None:
     clinic = make_clinic(client, admin, rooms=2)
     cautious = make_client(client, clinician, name="Cautious", conditions=("sensitive_skin",))
@@ -70,6 +75,10 @@ def test_every_read_of_a_session_matches_its_schema_exactly(
     assert [s["kind"] for s in reads[0]["segments"]] == ["numbing", "treatment", "turnover"]
     assert reads[1]["status"] == "cancelled"
     assert reads[1]["cancel_reason"] == "Client called: flu."
+    # An integration key reads the same session without its notes and cautions.
+    private = _ok(client.get(f"/v1/sessions/{numbed['id']}", headers=integration))
+    assert SessionRead.model_validate(private).model_dump(mode="json") == private
+    assert private == {**numbed, "cautions": None, "notes": None}
 
     page = _ok(client.get("/v1/sessions", headers=clinician))
     assert SessionPage.model_validate(page).model_dump(mode="json") == page
