@@ -128,6 +128,8 @@ def _time_index(table: str, index: str) -> str | None:
     lead to a resource's (or everyone's) history in time order."""
     if table == "busy_days" and ("autoindex" in index or index == "pk_busy_days"):
         return "day"
+    if "plan_id" in index:
+        return None  # a plan's course in order: that plan's few sessions, not a history
     if "starts_at" in index or index == "ex_busy_blocks_no_overlap":
         return "starts_at"
     return None
@@ -254,6 +256,27 @@ def test_hot_statements_are_index_ranges(
     _ok(client.get("/v1/availability", params=search, headers=admin))
     _ok(
         client.get("/v1/availability", params={**search, "provider_id": provider_id}, headers=admin)
+    )
+    # A plan of the history's client: its course is read by every proposal and plan booking.
+    plan = _ok(
+        client.post(
+            "/v1/treatment-plans",
+            json={
+                "client_id": client_id,
+                "location_id": clinic.location_id,
+                "areas": ["full_face"],
+                "numbing": False,
+            },
+            headers=admin,
+        )
+    )
+    _ok(client.get(f"/v1/treatment-plans/{plan['id']}/next-slots", headers=admin))
+    _ok(
+        client.post(
+            f"/v1/treatment-plans/{plan['id']}/course-proposal",
+            json={"book": True, "from": start.isoformat()},
+            headers=admin,
+        )
     )
     subjects = {
         "provider": provider_id,

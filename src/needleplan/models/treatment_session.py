@@ -26,6 +26,8 @@ class TreatmentSession(SQLModel, table=True):
         Index("ix_treatment_sessions_provider_id_starts_at", "provider_id", "starts_at"),
         Index("ix_treatment_sessions_room_id_starts_at", "room_id", "starts_at"),
         Index("ix_treatment_sessions_client_id_starts_at", "client_id", "starts_at"),
+        # A plan's course in order, in one range (migration 0014).
+        Index("ix_treatment_sessions_plan_id_starts_at_id", "plan_id", "starts_at", "id"),
     )
 
     id: str = id_field()
@@ -50,9 +52,7 @@ class TreatmentSession(SQLModel, table=True):
     cancel_reason: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=5000)
     hold_id: str | None = Field(default=None, max_length=36)
-    plan_id: str | None = Field(
-        default=None, foreign_key="treatment_plans.id", max_length=36, index=True
-    )
+    plan_id: str | None = Field(default=None, foreign_key="treatment_plans.id", max_length=36)
     needs_reschedule: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     interval_override_reason: str | None = Field(default=None, max_length=2000)
     # When needs_reschedule: the local dates of the window the session should move into.
