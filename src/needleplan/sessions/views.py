@@ -37,7 +37,7 @@ class _Columns(Mapping[str, Any]):
         return len(TreatmentSession.model_fields)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # bounded: catalogue edits add new minute splits
 def _segment_parts(
     numbing_minutes: int, treatment_minutes: int, turnover_minutes: int
 ) -> tuple[tuple[str, timedelta, timedelta, tuple[str, ...]], ...]:
