@@ -35,16 +35,15 @@ def without_events() -> None:
 
 def serve(argv: list[str]) -> None:
     """``needleplan serve`` with ``APP`` instead of ``needleplan.asgi:app``."""
-    import uvicorn
-
     from needleplan.cli import app as cli
+    from needleplan.kit import serving
 
-    run = uvicorn.run
+    run = serving.serve
 
-    def run_without_events(target: Any, **options: Any) -> None:
+    def run_without_events(target: str, **options: Any) -> None:
         run(APP if target == "needleplan.asgi:app" else target, **options)
 
-    uvicorn.run = run_without_events
+    serving.serve = run_without_events  # deliberate, bench only
     cli(argv, prog_name="needleplan")
 
 

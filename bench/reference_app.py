@@ -14,7 +14,7 @@ nothing of needleplan's: no middleware, no authentication, no audit trail, no ac
 The database comes from ``NEEDLEPLAN_BENCH_REFERENCE_DATABASE_URL``. ``databases.py`` creates
 the table with :func:`create_schema` before the server starts, so several workers never race to.
 
-Started by ``servers.py`` as ``uvicorn --app-dir bench reference_app:app``.
+Started by ``servers.py`` as ``python bench/reference_app.py --port P --workers N`` (``main``).
 """
 
 from __future__ import annotations
@@ -138,3 +138,32 @@ async def get_row(row_id: str) -> InsertRead:
     if row is None:
         raise HTTPException(status_code=404)
     return InsertRead(id=row.id, name=row.name, quantity=row.quantity, created_at=row.created_at)
+
+
+def main() -> None:
+    """Serve this app as ``needleplan serve`` serves needleplan: uvloop, httptools, no access
+    log and, with several workers on Linux, a listening socket per worker
+    (``needleplan.kit.serving``), so both servers balance connections alike."""
+    import argparse
+
+    from needleplan.kit.serving import serve
+
+    parser = argparse.ArgumentParser(description="The bare reference app of the benchmarks.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    arguments = parser.parse_args()
+    serve(
+        "reference_app:app",
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -91,10 +91,8 @@ class Server:
     def reference(cls, database: BenchDatabase, *, workers: int) -> Server:
         """The bare reference app (``reference_app.py``) with the same workers and database."""
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "reference_app:app"]
-        command += ["--app-dir", str(BENCH_DIR), "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools"]
-        command += ["--no-access-log", "--log-level", "info"]
+        command = [sys.executable, str(BENCH_DIR / "reference_app.py")]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         env = {**database.env, REFERENCE_URL_VARIABLE: database.url}
         return cls(
             "reference", command, port=port, workers=workers, env=env, logdir=database.workdir

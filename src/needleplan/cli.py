@@ -263,8 +263,10 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn (uvloop + httptools). Refuses a database that is not migrated.
 
-    By default a worker (webhook deliveries, due care notices) runs alongside, in this process."""
-    import uvicorn
+    By default a worker (webhook deliveries, due care notices) runs alongside, in this process.
+    With several workers on Linux each listens on a socket of its own (SO_REUSEPORT), so the
+    kernel spreads connections over them (kit/serving.py)."""
+    from needleplan.kit import serving
 
     with _open(database_url):
         pass
@@ -287,7 +289,7 @@ def serve(
     metrics_directory = multiprocess.prepare()
     stop_worker = _start_worker(database_url) if worker else None
     try:
-        uvicorn.run(
+        serving.serve(
             "needleplan.asgi:app",
             host=host,
             port=port,
@@ -300,6 +302,8 @@ def serve(
             forwarded_allow_ips=forwarded_allow_ips,
             root_path=root_path,
         )
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_FAILED)
     finally:
         if stop_worker is not None:
             stop_worker.set()
