@@ -251,3 +251,109 @@ def test_a_key_revoked_in_one_process_is_refused_by_the_other_at_once(
     assert revoked.status_code == 204, revoked.text
     refused = httpx.get(b.url("/v1/locations"), headers=headers)
     assert refused.status_code == 401, refused.text
+
+
+def _session_reads(server: LiveServer, session: dict[str, Any], day: date) -> list[dict[str, Any]]:
+    """The session as each read shows it: by id, in a page of its client's sessions and in its
+    provider's day (sessions/reads.py keeps each one's JSON)."""
+    with httpx.Client(base_url=server.base_url, headers=server.admin_headers) as http:
+        one = _ok(http.get(f"/v1/sessions/{session['id']}"))
+        page = _ok(http.get("/v1/sessions", params={"client_id": session["client_id"]}))
+        schedule = _ok(
+            http.get(
+                f"/v1/providers/{session['provider_id']}/schedule",
+                params={"date": day.isoformat(), "location_id": session["location_id"]},
+            )
+        )
+    (in_page,) = page["items"]
+    (in_day,) = schedule["sessions"]
+    return [one, in_page, in_day]
+
+
+def test_a_session_read_in_one_process_shows_changes_made_in_the_other_at_once(
+    processes: tuple[LiveServer, LiveServer],
+) -> None:
+    """B keeps the JSON of the sessions it reads (sessions/reads.py); what A changes (the session,
+    the client's screening, the location's zone) is in B's very next read of each kind."""
+    a, b = processes
+    with httpx.Client(base_url=a.base_url, headers=a.admin_headers, timeout=30) as http:
+        # A clinic of this test's own: it moves the location to another zone.
+        location = _ok(
+            http.post("/v1/locations", json={"name": "Y", "time_zone": "Europe/Berlin"}), 201
+        )
+        provider = _ok(http.post("/v1/providers", json={"name": "Q", "profession": "nurse"}), 201)[
+            "id"
+        ]
+        room = _ok(http.post("/v1/rooms", json={"location_id": location["id"], "name": "S"}), 201)[
+            "id"
+        ]
+        client = _ok(
+            http.post(
+                "/v1/clients",
+                json={
+                    "first_name": "D",
+                    "last_name": "Y",
+                    "date_of_birth": "1991-02-03",
+                    "email": "d@example.org",
+                    "numbing_preference": "never",
+                },
+            ),
+            201,
+        )["id"]
+        today = datetime.now(BERLIN).date()
+        _ok(
+            http.post(
+                f"/v1/clients/{client}/screenings",
+                json={"screened_on": today.isoformat(), "conditions": ["sensitive_skin"]},
+            ),
+            201,
+        )
+    _working_plan(a, provider, location["id"], "08:00", "20:00")
+    day = today + timedelta(days=9)
+    ask = {"client": client, "provider": provider, "room": room, "location": location["id"]}
+    session = _ok(
+        httpx.post(
+            b.url("/v1/sessions"), json=_booking(ask, _local(day, "10:00")), headers=b.admin_headers
+        ),
+        201,
+    )
+    for _ in range(2):  # read twice: the second read is answered from what B keeps
+        reads = _session_reads(b, session, day)
+    assert all(read == reads[0] for read in reads)
+    assert reads[0]["cautions"] == [{"code": "sensitive_skin", "acknowledged": False}]
+    assert reads[0]["starts_at"] == _local(day, "10:00")
+
+    noted = httpx.patch(
+        a.url(f"/v1/sessions/{session['id']}"),
+        json={"notes": "Client asks for a lighter pass."},
+        headers={**a.admin_headers, "If-Match": f'"{session["version"]}"'},
+    )
+    _ok(noted)
+    assert [read["notes"] for read in _session_reads(b, session, day)] == [
+        "Client asks for a lighter pass."
+    ] * 3
+
+    _ok(
+        httpx.post(
+            a.url(f"/v1/clients/{client}/screenings"),
+            json={"screened_on": today.isoformat(), "conditions": ["sensitive_skin", "rosacea"]},
+            headers=a.admin_headers,
+        ),
+        201,
+    )
+    assert [
+        {caution["code"] for caution in read["cautions"]}
+        for read in _session_reads(b, session, day)
+    ] == [{"sensitive_skin", "rosacea"}] * 3
+
+    moved = httpx.patch(
+        a.url(f"/v1/locations/{location['id']}"),
+        json={"time_zone": "Europe/London"},
+        headers={**a.admin_headers, "If-Match": f'"{location["version"]}"'},
+    )
+    _ok(moved)
+    # The same instant, now shown in London's offset (zero in winter, written Z).
+    london = datetime.fromisoformat(_local(day, "10:00")).astimezone(ZoneInfo("Europe/London"))
+    shown = [datetime.fromisoformat(read["starts_at"]) for read in _session_reads(b, session, day)]
+    assert shown == [london] * 3
+    assert [instant.utcoffset() for instant in shown] == [london.utcoffset()] * 3

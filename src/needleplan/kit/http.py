@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request, Response
@@ -26,6 +26,23 @@ def json_document(document: Any, headers: Mapping[str, str] | None = None) -> Re
     and dates) in one pass, for hot reads whose route declares the response model the values
     follow: FastAPI would otherwise build and serialise a model per item."""
     return Response(to_json(document), media_type=JSON, headers=headers)
+
+
+# Where ``json_with_items`` splices items already serialised: no value of ours can hold NUL
+# (requests holding it are refused), so its JSON text occurs nowhere else in a document.
+ITEMS = NUL + "items" + NUL
+_ITEMS_JSON = to_json(ITEMS)
+
+
+def json_with_items(
+    document: Mapping[str, Any], items: Sequence[bytes], headers: Mapping[str, str] | None = None
+) -> Response:
+    """``json_document`` of ``document`` with one value ``ITEMS``, which becomes the JSON array
+    of ``items``, each already serialised (sessions/reads.py keeps sessions as JSON)."""
+    head, found, tail = to_json(document).partition(_ITEMS_JSON)
+    if not found:
+        raise ValueError("the document has no ITEMS value")
+    return Response(head + b"[" + b",".join(items) + b"]" + tail, media_type=JSON, headers=headers)
 
 
 def tag_version(response: Response, version: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -212,6 +212,16 @@ def catalogue_written(db: Session) -> bool:
     """Whether ``db``'s transaction wrote the condition catalogue (what it reads may still roll
     back, so nothing derived from it may be cached)."""
     return CATALOGUE.written(db)
+
+
+def catalogue_version_read(db: Session) -> tuple[Any, ...] | None:
+    """The condition catalogue's version this transaction read first, if it read one."""
+    return _version_read(db)
+
+
+def catalogue_version_of_row(columns: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The catalogue's version a row read with ``summary_columns`` carries (its mapping)."""
+    return tuple(columns[name] for name in _VERSION_LABELS)
 
 
 def catalogue_version_of_rows(db: Session, rows: Sequence[Any]) -> tuple[Any, ...] | None:

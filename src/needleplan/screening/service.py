@@ -252,6 +252,30 @@ def verdicts_of_rows(
     return found
 
 
+def verdicts_fixed_by_rows(db: Session, rows: Sequence[Any]) -> list[bool]:
+    """For each row read with ``repository.summary_columns`` (sessions' reads), whether its
+    columns alone fix the client's verdict on any date under given rules, so that what is
+    derived from the verdict may be kept by the row's values: the row carries the client's
+    summary (facts, birth date) and the catalogue's version this transaction decides with, and
+    this transaction changed neither that client's facts nor the catalogue (either may still
+    roll back)."""
+    if repository.catalogue_written(db):
+        return [False] * len(rows)
+    stale = summaries.stale(db)
+    decided_with = repository.catalogue_version_read(db)
+    fixed = []
+    for row in rows:
+        columns = row._mapping
+        fixed.append(
+            columns["eligibility_facts"] is not None
+            and columns["client_id"] not in stale
+            and (
+                decided_with is None or decided_with == repository.catalogue_version_of_row(columns)
+            )
+        )
+    return fixed
+
+
 def keep_summary(db: Session, client_id: str, row: Any) -> None:
     """A client's summary read by another statement of this transaction (a booking's
     references, with ``repository.summary_columns``): eligibility reads nothing more for it."""

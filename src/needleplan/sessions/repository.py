@@ -69,6 +69,15 @@ def _readable() -> Select[Any]:
 
 # Built once; the id is bound per call, the filters of a page or day added per call.
 _READABLE = _readable()
+_AREAS = list(_READABLE.selected_columns.keys()).index("areas")
+
+
+def read_values(row: Row[Any]) -> tuple[Any, ...]:
+    """A row read as ``_readable`` selects, as a hashable tuple of its values (the areas, a
+    JSON list, as a tuple): what sessions/reads.py keeps a rendered session by."""
+    return (row[:_AREAS], tuple(row[_AREAS]), row[_AREAS + 1 :])
+
+
 _SESSION_READ = _READABLE.where(col(TreatmentSession.id) == bindparam("session_id"))
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Query, Response
@@ -11,7 +11,7 @@ from needleplan.auth.service import Caller
 from needleplan.config import Settings
 from needleplan.deps import AnyCaller, Clinician, DbDep, FrontDesk, SettingsDep
 from needleplan.kit.etag import IfMatchHeader, etag
-from needleplan.kit.http import created, json_document, tag_version
+from needleplan.kit.http import ITEMS, JSON, created, json_with_items, tag_version
 from needleplan.kit.localtime import in_zone
 from needleplan.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from needleplan.kit.time import Instant, LocalDate
@@ -24,7 +24,7 @@ from needleplan.problems import (
     problem_responses,
 )
 from needleplan.screening.problems import NotEligible
-from needleplan.sessions import service
+from needleplan.sessions import reads, service
 from needleplan.sessions.lifecycle import Action, SessionStatus
 from needleplan.sessions.plan_course import PlanCourse, PlanCourseDep
 from needleplan.sessions.problems import (
@@ -49,7 +49,7 @@ from needleplan.sessions.schemas import (
     SessionRead,
     SessionReschedule,
 )
-from needleplan.sessions.views import session_document, session_read
+from needleplan.sessions.views import session_read
 
 router = v1_router(prefix="/sessions", tags=["sessions"])
 schedules_router = v1_router(tags=["schedules"])
@@ -63,15 +63,6 @@ BOOKING_PROBLEMS = (
     SlotTaken,
 )
 ACTION_PROBLEMS = (NotFound, PreconditionFailed, TransitionNotAllowed)
-
-
-def _read(
-    db: Session, settings: Settings, caller: Caller, session_id: str
-) -> tuple[dict[str, Any], int]:
-    """The session as ``SessionRead`` reads (plain values), and its version."""
-    row = service.session_to_read(db, session_id)
-    verdict = service.read_verdicts(db, settings, [row]).get(row.id)
-    return session_document(row, ZoneInfo(row.time_zone), verdict, caller.role), row.version
 
 
 @router.post(
@@ -138,9 +129,8 @@ async def list_sessions(
         limit=limit,
         cursor=cursor,
     )
-    found = service.read_verdicts(db, settings, rows)
-    items = [session_document(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role) for s in rows]
-    return json_document({"items": items, "next_cursor": next_cursor})
+    items = reads.session_json(db, settings, rows, caller.role)
+    return json_with_items({"items": ITEMS, "next_cursor": next_cursor}, items)
 
 
 @router.get("/{session_id}", response_model=SessionRead, responses=problem_responses(NotFound))
@@ -153,8 +143,9 @@ async def get_session(
     and turnover. An `integration` key gets no notes or cautions. An unknown id is a 404
     (`not-found`).
     """
-    document, version = _read(db, settings, caller, session_id)
-    return json_document(document, headers={"ETag": etag(version)})
+    row = service.session_to_read(db, session_id)
+    (document,) = reads.session_json(db, settings, [row], caller.role)
+    return Response(document, media_type=JSON, headers={"ETag": etag(row.version)})
 
 
 @router.get(
@@ -236,9 +227,10 @@ async def _act(
     reason: str | None = None,
 ) -> SessionRead:
     service.act(db, settings, caller, session_id, action, if_match, reason=reason, course=course)
-    document, version = _read(db, settings, caller, session_id)
-    tag_version(response, version)
-    return SessionRead.model_validate(document)
+    row = service.session_to_read(db, session_id)
+    verdict = reads.read_verdicts(db, settings, [row]).get(row.id)
+    tag_version(response, row.version)
+    return session_read(row, ZoneInfo(row.time_zone), verdict, caller.role)
 
 
 @router.post(
@@ -373,18 +365,15 @@ def _schedule(
 ) -> Response:
     start, end, rows = service.day_schedule(db, day=day, zone=zone, **owner)
     # A provider may work at several locations: each session reads in its own location's zone.
-    found = service.read_verdicts(db, settings, rows)
-    return json_document(
+    return json_with_items(
         {
             "date": day,
             "time_zone": zone.key,
             "starts_at": start.astimezone(zone),
             "ends_at": end.astimezone(zone),
-            "sessions": [
-                session_document(s, ZoneInfo(s.time_zone), found.get(s.id), caller.role)
-                for s in rows
-            ],
-        }
+            "sessions": ITEMS,
+        },
+        reads.session_json(db, settings, rows, caller.role),
     )
 
 

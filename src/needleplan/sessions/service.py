@@ -42,7 +42,7 @@ from needleplan.screening.eligibility import (
     Verdict,
 )
 from needleplan.screening.problems import NotEligible
-from needleplan.screening.service import rules_from, verdicts, verdicts_of_rows
+from needleplan.screening.service import rules_from, verdicts
 from needleplan.sessions import booking, repository
 from needleplan.sessions.booking import BookingRequest
 from needleplan.sessions.lifecycle import (
@@ -196,22 +196,6 @@ def session_to_read(db: Session, session_id: str) -> Row[Any]:
     if row is None:
         raise NotFound(f"No session has id {session_id!r}.")
     return row
-
-
-def read_verdicts(db: Session, settings: Settings, rows: Sequence[Row[Any]]) -> dict[str, Verdict]:
-    """The client's eligibility on each read row's local date, from the summaries the rows
-    carry (no further statement, unless a client has no summary)."""
-    # By each row's mapping: a page asks for 50, and attribute access costs several times more.
-    asked = [
-        (row, columns["id"], columns["client_id"], local_date(columns["starts_at"], zone))
-        for row, columns, zone in ((r, r._mapping, ZoneInfo(r._mapping["time_zone"])) for r in rows)
-    ]
-    found = verdicts_of_rows(db, settings, [(row, on) for row, _, _, on in asked])
-    return {
-        session_id: found[(client_id, on)]
-        for _, session_id, client_id, on in asked
-        if (client_id, on) in found
-    }
 
 
 def list_sessions(

@@ -1,0 +1,119 @@
+"""Sessions read as JSON kept by the values they are made of (sessions/reads.py, issue 12).
+
+A kept document must read byte for byte as a fresh render, never outlive a change of what it is
+made of (tests/app/test_cross_process.py changes them from another process), differ by role,
+and be kept only when the row alone fixes the client's eligibility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from needleplan.sessions import reads
+from tests.conftest import Headers, RollbackDatabase
+from tests.factories import booking, future_day, local, make_client, make_clinic
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept() -> Iterator[None]:
+    reads._rendered.clear()
+    yield
+    reads._rendered.clear()
+
+
+def _booked(client: TestClient, headers: Headers, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v1/sessions", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def _reads(client: TestClient, headers: Headers, session: dict[str, Any]) -> list[bytes]:
+    """The bytes of the session's read by id, of a page and of its provider's day."""
+    day = session["starts_at"][:10]
+    answers = [
+        client.get(f"/v1/sessions/{session['id']}", headers=headers),
+        client.get("/v1/sessions", params={"client_id": session["client_id"]}, headers=headers),
+        client.get(
+            f"/v1/providers/{session['provider_id']}/schedule",
+            params={"date": day, "location_id": session["location_id"]},
+            headers=headers,
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/json"
+    return [answer.content for answer in answers]
+
+
+def test_a_kept_session_reads_byte_for_byte_as_a_fresh_render(
+    client: TestClient, admin: Headers, clinician: Headers
+) -> None:
+    clinic = make_clinic(client, admin)
+    cautious = make_client(client, clinician, name="Cautious", conditions=("sensitive_skin",))
+    session = _booked(
+        client, clinician, booking(clinic, cautious, local(future_day(5), "10:00"), notes="Left.")
+    )
+    fresh = _reads(client, clinician, session)
+    assert len(reads._rendered) == 1  # one session, kept once for all three reads
+    kept = _reads(client, clinician, session)
+    assert kept == fresh
+    reads._rendered.clear()
+    assert _reads(client, clinician, session) == fresh
+    # The same JSON a page or a day embeds is the document a GET answers.
+    assert fresh[0] in fresh[1]
+    assert fresh[0] in fresh[2]
+
+
+def test_an_integration_key_never_reads_what_a_clinician_read_kept(
+    client: TestClient, admin: Headers, clinician: Headers, integration: Headers
+) -> None:
+    clinic = make_clinic(client, admin)
+    cautious = make_client(client, clinician, name="Cautious", conditions=("sensitive_skin",))
+    session = _booked(
+        client, clinician, booking(clinic, cautious, local(future_day(5), "10:00"), notes="Left.")
+    )
+    _reads(client, clinician, session)
+    read = client.get(f"/v1/sessions/{session['id']}", headers=integration).json()
+    assert read["notes"] is None
+    assert read["cautions"] is None
+    assert client.get(f"/v1/sessions/{session['id']}", headers=clinician).json()["notes"] == "Left."
+
+
+def test_a_client_without_a_summary_is_rendered_from_its_rows_and_not_kept(
+    client: TestClient, admin: Headers, clinician: Headers, database: RollbackDatabase
+) -> None:
+    clinic = make_clinic(client, admin)
+    cautious = make_client(client, clinician, name="Cautious", conditions=("sensitive_skin",))
+    session = _booked(client, clinician, booking(clinic, cautious, local(future_day(5), "10:00")))
+    with_summary = _reads(client, clinician, session)
+    reads._rendered.clear()
+    with database.session(write=True) as db:  # as rows written around the use cases leave it
+        db.execute(
+            text("DELETE FROM eligibility_summaries WHERE client_id = :id"), {"id": cautious}
+        )
+        db.commit()
+    assert _reads(client, clinician, session) == with_summary
+    assert len(reads._rendered) == 0
+
+
+def test_at_most_kept_documents_the_least_recently_read_dropped_first(
+    client: TestClient, admin: Headers, clinician: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reads, "KEPT", 2)
+    clinic = make_clinic(client, admin)
+    someone = make_client(client, clinician, name="Someone")
+    day = future_day(5)
+    first, second, third = (
+        _booked(client, clinician, booking(clinic, someone, local(day, wall)))
+        for wall in ("09:00", "11:00", "13:00")
+    )
+    for session in (first, second, first, third):  # first read again before third comes
+        assert client.get(f"/v1/sessions/{session['id']}", headers=clinician).status_code == 200
+    kept_ids = {key[1][0][0] for key in reads._rendered}  # read_values: (columns before areas, ...)
+    assert kept_ids == {first["id"], third["id"]}
