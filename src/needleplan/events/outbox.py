@@ -20,10 +20,9 @@ from sqlmodel import Session, SQLModel
 
 from needleplan.auth.roles import Role
 from needleplan.db import PreCommitStep, queue_for_commit
-from needleplan.events import catalogue, position
+from needleplan.events import catalogue, position, repository
 from needleplan.kit.ids import new_id
 from needleplan.kit.time import utc_now
-from needleplan.models import Event
 from needleplan.webhooks import fanout
 
 # Renders a subject for a role: the GET answer, or None once the subject is gone (a deletion).
@@ -127,7 +126,7 @@ def _payloads(
 def _write(db: Session, items: list[Any]) -> None:
     db.flush()
     xid = position.stamp(db)
-    written: list[Event] = []
+    written: list[dict[str, Any]] = []
     for event_type, kind, subject_id, occurred_at, given in items:
         shown = catalogue.reader_of(kind) is Role.integration
         if given is None:
@@ -135,18 +134,17 @@ def _write(db: Session, items: list[Any]) -> None:
         else:
             data, data_private = given, given if shown else None
         written.append(
-            Event(
-                id=new_id(),
-                xid=xid,
-                type=event_type,
-                subject_kind=kind,
-                subject_id=subject_id,
-                occurred_at=occurred_at,
-                data=data,
-                data_private=data_private,
-            )
+            {
+                "id": new_id(),
+                "xid": xid,
+                "type": event_type,
+                "subject_kind": kind,
+                "subject_id": subject_id,
+                "occurred_at": occurred_at,
+                "data": data,
+                "data_private": data_private,
+            }
         )
-    db.add_all(written)
+    repository.insert_events(db, written)
     # Each event's webhook deliveries, in the same transaction (at least once, never lost).
     fanout.deliveries_for(db, written)
-    db.flush()

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session, col, delete, func, select
 
 from needleplan.kit.pagination import keyset_page
 from needleplan.models import Event, WebhookDelivery, WebhookEndpoint
+
+_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]  # SQLModel does not declare it
+# Built once, run as Core on the transaction's connection: the fan-out of a booking's event
+# writes its deliveries without building and flushing ORM objects.
+_INSERT_DELIVERIES = insert(_DELIVERIES)
+
+
+def insert_deliveries(db: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Deliveries in one statement (an executemany for several), every column given."""
+    if rows:
+        db.connection().execute(_INSERT_DELIVERIES, list(rows))
 
 
 def enabled_endpoints(db: Session) -> Sequence[WebhookEndpoint]:
