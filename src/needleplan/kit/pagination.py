@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from sqlalchemy import literal, tuple_
+from sqlalchemy import Integer, bindparam, literal, tuple_
 from sqlmodel import Session, SQLModel
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -69,6 +69,40 @@ def _from_text(column: Any, text: str) -> object:
     return text
 
 
+def keyset_statement(
+    statement: Any, *keys: Any, with_cursor: bool, descending: bool = False
+) -> Any:
+    """``statement`` as one page's statement, to build once and run with
+    ``keyset_parameters``: ordered by ``keys`` (together unique), limited by the bound
+    ``page_limit`` and, ``with_cursor``, after the bound ``after_0``, ``after_1``, ... A
+    statement built once keeps its compiled form: building one per request cost more than
+    running it."""
+    if with_cursor:
+        after = [bindparam(f"after_{i}", type_=key.type) for i, key in enumerate(keys)]
+        left = keys[0] if len(keys) == 1 else tuple_(*keys)
+        right = after[0] if len(keys) == 1 else tuple_(*after)
+        statement = statement.where(left < right if descending else left > right)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    return statement.order_by(*order).limit(bindparam("page_limit", type_=Integer))
+
+
+def keyset_parameters(*keys: Any, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The bound values of a ``keyset_statement`` (with a cursor when ``cursor`` is given)."""
+    parameters: dict[str, Any] = {"page_limit": limit + 1}
+    if cursor is not None:
+        for i, (key, value) in enumerate(zip(keys, decode_cursor(cursor, len(keys)), strict=True)):
+            parameters[f"after_{i}"] = _from_text(key, value)
+    return parameters
+
+
+def keyset_rows(rows: list[Any], *keys: Any, limit: int) -> tuple[list[Any], str | None]:
+    """A ``keyset_statement``'s rows as one page and the cursor of the next."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([_as_text(getattr(rows[-1], str(k.key))) for k in keys])
+
+
 def keyset_page(
     db: Session,
     statement: SelectOfScalar[RowT],
@@ -76,11 +110,8 @@ def keyset_page(
     limit: int,
     cursor: str | None,
     descending: bool = False,
-    core: bool = False,
 ) -> tuple[list[RowT], str | None]:
-    """One page ordered by ``keys`` (together unique) and the cursor of the next page.
-    ``core``: a Core select of columns, run on the transaction's connection (plain rows: no
-    ORM loading, and no autoflush, so only for reads)."""
+    """One page ordered by ``keys`` (together unique) and the cursor of the next page."""
     if cursor is not None:
         after = [
             _from_text(k, v) for k, v in zip(keys, decode_cursor(cursor, len(keys)), strict=True)
@@ -95,8 +126,5 @@ def keyset_page(
         statement = statement.where(left < right if descending else left > right)
     order = [k.desc() for k in keys] if descending else list(keys)
     paged = statement.order_by(*order).limit(limit + 1)
-    rows: list[Any] = list((db.connection().execute(paged) if core else db.exec(paged)).all())
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor([_as_text(getattr(rows[-1], str(k.key))) for k in keys])
+    rows: list[Any] = list(db.exec(paged).all())
+    return keyset_rows(rows, *keys, limit=limit)

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, delete, select
 from needleplan.db import UTCDateTime
 from needleplan.durations.quote import LONGEST_BLOCK
 from needleplan.kit.ids import new_id
-from needleplan.kit.pagination import keyset_page
+from needleplan.kit.pagination import keyset_page, keyset_parameters, keyset_rows, keyset_statement
 from needleplan.kit.statuses import SessionStatus
 from needleplan.models import (
     BusyBlock,
@@ -118,6 +118,38 @@ def provider_day_zone(db: Session, provider_id: str, location_id: str | None) ->
     ).first()
 
 
+# (from, to, provider, room, client, status, cursor): which filters a page has.
+_PageShape = tuple[bool, bool, bool, bool, bool, bool, bool]
+_PAGE_KEYS = (TreatmentSession.starts_at, TreatmentSession.id)
+
+
+@functools.cache  # at most 2^7 shapes
+def _page_statement(shape: _PageShape) -> Select[Any]:
+    """A page of sessions as they are read (``_readable``), by start, with the filters of
+    ``shape`` as bound values (``page_of_sessions``), built once per shape."""
+    starts_from, until, provider, room, client, status, cursor = shape
+    statement = _READABLE
+    if starts_from:
+        # The lower bound on the start lets the index seek instead of reading all history.
+        statement = statement.where(
+            col(TreatmentSession.ends_at) > bindparam("starts_from"),
+            col(TreatmentSession.starts_at) > bindparam("starts_after"),
+        )
+    if until:
+        statement = statement.where(col(TreatmentSession.starts_at) < bindparam("until"))
+    for column, name, wanted in (
+        (TreatmentSession.provider_id, "provider_id", provider),
+        (TreatmentSession.room_id, "room_id", room),
+        (TreatmentSession.client_id, "client_id", client),
+        (TreatmentSession.status, "status", status),
+    ):
+        if wanted:
+            statement = statement.where(col(column) == bindparam(name))
+    statement = keyset_statement(statement, *_PAGE_KEYS, with_cursor=cursor)
+    assert isinstance(statement, Select)
+    return statement
+
+
 def page_of_sessions(
     db: Session,
     *,
@@ -131,32 +163,27 @@ def page_of_sessions(
     cursor: str | None,
 ) -> tuple[list[Row[Any]], str | None]:
     """A page of sessions as they are read (``_readable``), by start."""
-    statement = _READABLE
-    if starts_from is not None:
-        # The lower bound on the start lets the index seek instead of reading all history.
-        statement = statement.where(
-            col(TreatmentSession.ends_at) > starts_from,
-            col(TreatmentSession.starts_at) > starts_from - LONGEST_BLOCK,
-        )
-    if until is not None:
-        statement = statement.where(col(TreatmentSession.starts_at) < until)
-    for column, value in (
-        (TreatmentSession.provider_id, provider_id),
-        (TreatmentSession.room_id, room_id),
-        (TreatmentSession.client_id, client_id),
-        (TreatmentSession.status, status),
-    ):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return keyset_page(
-        db,
-        statement,  # type: ignore[arg-type]
-        TreatmentSession.starts_at,
-        TreatmentSession.id,
-        limit=limit,
-        cursor=cursor,
-        core=True,
+    filters = {
+        "provider_id": provider_id,
+        "room_id": room_id,
+        "client_id": client_id,
+        "status": status,
+    }
+    shape = (
+        starts_from is not None,
+        until is not None,
+        *(value is not None for value in filters.values()),
+        cursor is not None,
     )
+    parameters = keyset_parameters(*_PAGE_KEYS, limit=limit, cursor=cursor)
+    parameters.update((name, value) for name, value in filters.items() if value is not None)
+    if starts_from is not None:
+        parameters.update(starts_from=starts_from, starts_after=starts_from - LONGEST_BLOCK)
+    if until is not None:
+        parameters["until"] = until
+    statement = _page_statement(shape)
+    rows = list(db.connection().execute(statement, parameters).all())
+    return keyset_rows(rows, *_PAGE_KEYS, limit=limit)
 
 
 def page_of_moves(
@@ -164,6 +191,23 @@ def page_of_moves(
 ) -> tuple[list[SessionMove], str | None]:
     statement = select(SessionMove).where(SessionMove.session_id == session_id)
     return keyset_page(db, statement, SessionMove.id, limit=limit, cursor=cursor)
+
+
+def _live_sessions_between(owner: str) -> Select[Any]:
+    owned_by = {"provider": TreatmentSession.provider_id, "room": TreatmentSession.room_id}
+    return _READABLE.where(
+        col(TreatmentSession.starts_at) < bindparam("end"),
+        col(TreatmentSession.starts_at) > bindparam("start_after"),  # an index range, not history
+        col(TreatmentSession.ends_at) > bindparam("start"),
+        col(TreatmentSession.status).not_in(
+            [SessionStatus.cancelled, SessionStatus.entered_in_error]
+        ),
+        col(owned_by[owner]) == bindparam("owner_id"),
+    ).order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
+
+
+# Built once per owner (a statement built per request cost more than running it).
+_LIVE_SESSIONS_BETWEEN = {owner: _live_sessions_between(owner) for owner in ("provider", "room")}
 
 
 def live_sessions_between(
@@ -176,20 +220,12 @@ def live_sessions_between(
 ) -> list[Row[Any]]:
     """The provider's or room's sessions overlapping [start, end) that are neither cancelled nor
     entered in error, in start order, as they are read (``_readable``)."""
-    statement = _READABLE.where(
-        col(TreatmentSession.starts_at) < end,
-        col(TreatmentSession.starts_at) > start - LONGEST_BLOCK,  # an index range, not history
-        col(TreatmentSession.ends_at) > start,
-        col(TreatmentSession.status).not_in(
-            [SessionStatus.cancelled, SessionStatus.entered_in_error]
-        ),
-    )
-    if provider_id is not None:
-        statement = statement.where(col(TreatmentSession.provider_id) == provider_id)
-    if room_id is not None:
-        statement = statement.where(col(TreatmentSession.room_id) == room_id)
+    owner, owner_id = ("provider", provider_id) if provider_id is not None else ("room", room_id)
+    if owner_id is None:
+        raise ValueError("a provider or a room")
+    parameters = {"start": start, "end": end, "start_after": start - LONGEST_BLOCK}
     rows = db.connection().execute(
-        statement.order_by(col(TreatmentSession.starts_at), col(TreatmentSession.id))
+        _LIVE_SESSIONS_BETWEEN[owner], {**parameters, "owner_id": owner_id}
     )
     return list(rows.all())
 
