@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -60,7 +61,12 @@ def _holders(inodes: set[str]) -> Counter[int]:
 def test_each_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: Path) -> None:
     with running_server(tmp_path, workers=2) as server:
         port = int(server.base_url.rsplit(":", 1)[1])
+        # Healthy means one worker answers; the other may still be starting.
+        deadline = time.monotonic() + 30
         listeners = _holders(_socket_inodes(port, LISTEN))
+        while len(listeners) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            listeners = _holders(_socket_inodes(port, LISTEN))
         assert len(listeners) == 2, listeners  # two listening sockets, one in each worker
         assert set(listeners.values()) == {1}
         assert server.process.pid not in listeners  # the supervisor only holds the address
