@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import Table, and_, insert, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from needleplan.kit.pagination import keyset_page
 from needleplan.kit.statuses import NoticeState, SessionStatus
 from needleplan.models import CareNotice, SessionNotice, TreatmentSession
-from needleplan.notices.rules import HAPPENING
+from needleplan.notices.rules import HAPPENING, Template
 
 
 def page_of_templates(
@@ -23,20 +24,52 @@ def page_of_templates(
     return keyset_page(db, select(CareNotice), CareNotice.code, limit=limit, cursor=cursor)
 
 
+_SESSION_NOTICES: Table = SessionNotice.__table__  # type: ignore[attr-defined]  # SQLModel does not declare it
+# Built once and run as Core on the transaction's connection: through the ORM session, its bulk
+# insert machinery cost more than the statement.
+_INSERT_NOTICES = insert(_SESSION_NOTICES)
+
+
 def insert_notices(db: Session, rows: Sequence[dict[str, Any]]) -> None:
     """New notices in one statement, every column given (a booking schedules five or so: as ORM
-    objects, building and flushing them cost more than the rest of the notice step)."""
+    objects, building and flushing them cost more than the rest of the notice step). Nothing
+    is flushed first: the caller flushes what it changed."""
     if rows:
-        db.execute(insert(SessionNotice), list(rows))
+        db.connection().execute(_INSERT_NOTICES, list(rows))
 
 
 def catalogue_is_empty(db: Session) -> bool:
     return db.exec(select(CareNotice.code).limit(1)).first() is None
 
 
-def all_templates(db: Session) -> list[CareNotice]:
-    """Every template, active or not (a handful: a clinic's reminders and care notices)."""
-    return list(db.exec(select(CareNotice).order_by(col(CareNotice.code))).all())
+# Built once; the columns the rules read, as Core rows (no ORM objects to build per booking).
+_TEMPLATES = core_select(
+    col(CareNotice.code),
+    col(CareNotice.kind),
+    col(CareNotice.anchor),
+    col(CareNotice.offset_minutes),
+    col(CareNotice.areas),
+    col(CareNotice.device_code),
+    col(CareNotice.active),
+).order_by(col(CareNotice.code))
+
+
+def all_templates(db: Session) -> list[Template]:
+    """Every template, active or not (a handful: a clinic's reminders and care notices), as the
+    rules read it. The caller has flushed the transaction's changes to templates, if any."""
+    rows = db.connection().execute(_TEMPLATES)
+    return [
+        Template(
+            code=code,
+            kind=kind,
+            anchor=anchor,
+            offset_minutes=offset_minutes,
+            areas=tuple(areas) if areas is not None else None,
+            device_code=device_code,
+            active=active,
+        )
+        for code, kind, anchor, offset_minutes, areas, device_code, active in rows
+    ]
 
 
 def templates_by_code(db: Session, codes: Sequence[str]) -> dict[str, CareNotice]:

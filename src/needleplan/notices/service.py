@@ -113,18 +113,6 @@ def update_template(
 # --- a session's notices -------------------------------------------------------------------
 
 
-def _template(row: CareNotice) -> rules.Template:
-    return rules.Template(
-        code=row.code,
-        kind=row.kind,
-        anchor=row.anchor,
-        offset_minutes=row.offset_minutes,
-        areas=tuple(row.areas) if row.areas is not None else None,
-        device_code=row.device_code,
-        active=row.active,
-    )
-
-
 def _times(session: TreatmentSession) -> rules.SessionTimes:
     return rules.SessionTimes(
         starts_at=session.starts_at,
@@ -188,7 +176,7 @@ def schedule_for_sessions(
         return
     templates: list[rules.Template] = []
     if any(timing_changed[s.id] for s in sessions):
-        templates = [_template(t) for t in repository.all_templates(db)]
+        templates = repository.all_templates(db)
     rows: dict[str, dict[str, SessionNotice]] = {}
     fresh = _without_notices(db, created)
     held_some = [s.id for s in sessions if s.id not in fresh]
@@ -213,8 +201,9 @@ def schedule_for_sessions(
                 new_notices.append(_new_notice(session, decision, now))
             else:
                 _update(notice, session, decision, now)
-    repository.insert_notices(db, new_notices)
+    # The updates first, then the new rows: the order the ORM's autoflush gave them.
     db.flush()
+    repository.insert_notices(db, new_notices)
 
 
 def _sessions(db: Session, session_ids: list[str]) -> dict[str, TreatmentSession]:
