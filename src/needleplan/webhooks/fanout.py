@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from needleplan.auth.roles import Role
@@ -16,22 +17,22 @@ from needleplan.db import settings_of
 from needleplan.events import catalogue
 from needleplan.kit.ids import new_id
 from needleplan.kit.time import utc_now
-from needleplan.models import WebhookEndpoint
 from needleplan.webhooks import repository, schedule
 
 TEST = "webhook.test"
 
 
-def wants(endpoint: WebhookEndpoint, event: Mapping[str, Any]) -> bool:
-    """Whether ``event`` (an events row's columns) goes to ``endpoint``: its types match and its
-    role may see the event (as on the change feed); a test event goes to its own endpoint only."""
+def wants(endpoint: Row[str, str, list[str]], event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` (an events row's columns) goes to ``endpoint`` (its ``id``, ``role`` and
+    ``event_types``): its types match and its role may see the event (as on the change feed); a
+    test event goes to its own endpoint only."""
     event_type: str = event["type"]
     if event_type == TEST:
         return bool(event["subject_id"] == endpoint.id)
     if event["subject_kind"] in catalogue.hidden_kinds(Role(endpoint.role)):
         return False
     kind = event_type.split(".")[0]
-    types = endpoint.types()
+    types: list[str] = list(endpoint.event_types)
     return "*" in types or event_type in types or f"{kind}.*" in types
 
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Row, Table, insert
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, delete, func, select
 
 from needleplan.kit.pagination import keyset_page
@@ -24,8 +25,17 @@ def insert_deliveries(db: Session, rows: Sequence[dict[str, Any]]) -> None:
         db.connection().execute(_INSERT_DELIVERIES, list(rows))
 
 
-def enabled_endpoints(db: Session) -> Sequence[WebhookEndpoint]:
-    return db.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.enabled).is_(True))).all()
+# Built once; what the fan-out matches an event against, as Core rows (every write of an event
+# reads it, and there are rarely more than a few endpoints).
+_ENABLED_ENDPOINTS = core_select(
+    col(WebhookEndpoint.id), col(WebhookEndpoint.role), col(WebhookEndpoint.event_types)
+).where(col(WebhookEndpoint.enabled).is_(True))
+
+
+def enabled_endpoints(db: Session) -> Sequence[Row[str, str, list[str]]]:
+    """The enabled endpoints' ``id``, ``role`` and ``event_types``. The caller has flushed the
+    transaction's changes to endpoints, if any."""
+    return db.connection().execute(_ENABLED_ENDPOINTS).all()
 
 
 def page_of_endpoints(
