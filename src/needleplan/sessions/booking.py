@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from needleplan.auth.service import Caller
@@ -24,7 +26,7 @@ from needleplan.kit.crud import require_reference
 from needleplan.kit.localtime import local_date
 from needleplan.kit.statuses import NumbingSource
 from needleplan.kit.time import utc_now
-from needleplan.models import BusyBlock, Client, Device, Location, Provider, Room, TreatmentPlan
+from needleplan.models import Client, Device, Location, Provider, Room, TreatmentPlan
 from needleplan.problems import ValidationFailed, field_error
 from needleplan.scheduling.intervals import covered
 from needleplan.scheduling.working_time import working_intervals
@@ -229,7 +231,7 @@ def check_working_hours(
         )
 
 
-def conflicts_of(rows: list[BusyBlock]) -> list[dict[str, str | None]]:
+def conflicts_of(rows: list[Row[Any]]) -> list[dict[str, str | None]]:
     """The ``conflicts`` of a 409 ``slot-taken`` (docs/domain.md#overlaps): each busy resource
     and the session or hold that holds it."""
     return [
@@ -242,7 +244,7 @@ def conflicts_of(rows: list[BusyBlock]) -> list[dict[str, str | None]]:
     ]
 
 
-def _slot_taken(rows: list[BusyBlock]) -> SlotTaken:
+def _slot_taken(rows: list[Row[Any]]) -> SlotTaken:
     resources = ", ".join(dict.fromkeys(row.resource_kind for row in rows))
     return SlotTaken(f"Already busy then: {resources}.", conflicts=conflicts_of(rows))
 
@@ -311,11 +313,11 @@ def place(
         raise _slot_taken(_split_expired(repository.overlapping_blocks(db, booking.blocks))[0])
 
 
-def _split_expired(rows: list[BusyBlock]) -> tuple[list[BusyBlock], list[BusyBlock]]:
-    """(live blocks, blocks of holds that have expired)."""
+def _split_expired(rows: list[Row[Any]]) -> tuple[list[Row[Any]], list[Row[Any]]]:
+    """(live blocks, blocks of holds that have expired): rows of ``busy_blocks``."""
     now = utc_now()
-    live: list[BusyBlock] = []
-    expired: list[BusyBlock] = []
+    live: list[Row[Any]] = []
+    expired: list[Row[Any]] = []
     for row in rows:
         (expired if row.expires_at is not None and row.expires_at <= now else live).append(row)
     return live, expired

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     func,
@@ -341,14 +342,23 @@ def _overlapping(count: int) -> ColumnElement[bool]:
     )
 
 
+_BUSY_BLOCKS: Table = BusyBlock.__table__  # type: ignore[attr-defined]  # SQLModel does not declare it
+
+
 @functools.cache
 def _overlapping_blocks(count: int) -> Any:
-    """Built once per number of blocks (a booking has three or four)."""
-    return select(BusyBlock).where(_overlapping(count)).order_by(col(BusyBlock.starts_at))
+    """Built once per number of blocks (a booking has three or four). Core rows: nothing reads
+    the blocks as ORM objects, and loading them as such cost more than the statement."""
+    return (
+        core_select(*_BUSY_BLOCKS.columns)
+        .where(_overlapping(count))
+        .order_by(col(BusyBlock.starts_at))
+    )
 
 
-def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
-    """Blocks that overlap ``blocks`` on the same resource, expired holds included."""
+def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[Row[Any]]:
+    """Blocks that overlap ``blocks`` on the same resource, expired holds included (every
+    column of ``busy_blocks``, by name)."""
     values: dict[str, Any] = {}
     for n, b in enumerate(blocks):
         values[f"kind_{n}"] = b.resource.value
@@ -356,7 +366,7 @@ def overlapping_blocks(db: Session, blocks: Sequence[Block]) -> list[BusyBlock]:
         values[f"start_{n}"] = b.start
         values[f"end_{n}"] = b.end
         values[f"after_{n}"] = b.start - LONGEST_BLOCK
-    return list(db.exec(_overlapping_blocks(len(blocks)), params=values).all())
+    return list(db.connection().execute(_overlapping_blocks(len(blocks)), values).all())
 
 
 def _delete_where(db: Session, condition: Any) -> None:
@@ -389,6 +399,9 @@ def delete_blocks(
         _delete_where(db, col(BusyBlock.hold_id) == hold_id)
 
 
+_INSERT_BLOCKS = insert(_BUSY_BLOCKS)
+
+
 def insert_blocks(
     db: Session,
     blocks: Sequence[Block],
@@ -415,10 +428,14 @@ def insert_blocks(
         }
         for b in blocks
     ]
+    # The owner (a session or hold) must be written first: the blocks' foreign keys name it.
+    db.flush()
     savepoint = db.begin_nested() if db.get_bind().dialect.name == "postgresql" else nullcontext()
     try:
         with savepoint:
-            db.execute(insert(BusyBlock), rows)
+            # Core on the transaction's connection: the ORM's bulk insert cost more than the
+            # statement.
+            db.connection().execute(_INSERT_BLOCKS, rows)
     except IntegrityError as exc:
         if _is_overlap(exc):
             return False
