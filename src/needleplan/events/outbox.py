@@ -136,7 +136,6 @@ def _write(db: Session, items: list[Any]) -> None:
         written.append(
             {
                 "id": new_id(),
-                "xid": xid,
                 "type": event_type,
                 "subject_kind": kind,
                 "subject_id": subject_id,
@@ -145,6 +144,6 @@ def _write(db: Session, items: list[Any]) -> None:
                 "data_private": data_private,
             }
         )
-    repository.insert_events(db, written)
+    repository.insert_events(db, written, xid=xid)
     # Each event's webhook deliveries, in the same transaction (at least once, never lost).
     fanout.deliveries_for(db, written)
