@@ -21,9 +21,9 @@ from tests.factories import booking, future_day, local, make_client, make_clinic
 
 @pytest.fixture(autouse=True)
 def nothing_kept() -> Iterator[None]:
-    reads._rendered.clear()
+    reads.forget_all()
     yield
-    reads._rendered.clear()
+    reads.forget_all()
 
 
 def _booked(client: TestClient, headers: Headers, body: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def test_a_kept_session_reads_byte_for_byte_as_a_fresh_render(
     assert len(reads._rendered) == 1  # one session, kept once for all three reads
     kept = _reads(client, clinician, session)
     assert kept == fresh
-    reads._rendered.clear()
+    reads.forget_all()
     assert _reads(client, clinician, session) == fresh
     # The same JSON a page or a day embeds is the document a GET answers.
     assert fresh[0] in fresh[1]
@@ -92,7 +92,7 @@ def test_a_client_without_a_summary_is_rendered_from_its_rows_and_not_kept(
     cautious = make_client(client, clinician, name="Cautious", conditions=("sensitive_skin",))
     session = _booked(client, clinician, booking(clinic, cautious, local(future_day(5), "10:00")))
     with_summary = _reads(client, clinician, session)
-    reads._rendered.clear()
+    reads.forget_all()
     with database.session(write=True) as db:  # as rows written around the use cases leave it
         db.execute(
             text("DELETE FROM eligibility_summaries WHERE client_id = :id"), {"id": cautious}
@@ -102,10 +102,9 @@ def test_a_client_without_a_summary_is_rendered_from_its_rows_and_not_kept(
     assert len(reads._rendered) == 0
 
 
-def test_at_most_kept_documents_the_least_recently_read_dropped_first(
+def test_at_most_kept_bytes_are_kept_the_least_recently_read_dropped_first(
     client: TestClient, admin: Headers, clinician: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reads, "KEPT", 2)
     clinic = make_clinic(client, admin)
     someone = make_client(client, clinician, name="Someone")
     day = future_day(5)
@@ -113,7 +112,16 @@ def test_at_most_kept_documents_the_least_recently_read_dropped_first(
         _booked(client, clinician, booking(clinic, someone, local(day, wall)))
         for wall in ("09:00", "11:00", "13:00")
     )
-    for session in (first, second, first, third):  # first read again before third comes
+
+    def read(session: dict[str, Any]) -> None:
         assert client.get(f"/v1/sessions/{session['id']}", headers=clinician).status_code == 200
+
+    read(first)
+    one = reads._kept_bytes  # the three sessions differ only in their times and ids
+    assert one > 0
+    monkeypatch.setattr(reads, "KEPT_BYTES", one * 5 // 2)  # room for two
+    for session in (second, first, third):  # first read again before third comes
+        read(session)
     kept_ids = {key[1][0][0] for key in reads._rendered}  # read_values: (columns before areas, ...)
     assert kept_ids == {first["id"], third["id"]}
+    assert reads._kept_bytes <= reads.KEPT_BYTES

@@ -18,6 +18,7 @@ its own socket the same way.
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 from typing import Any
@@ -50,6 +51,8 @@ def _supervisor_listener(host: str, port: int) -> _OwnListener:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn's bind_socket
     # First as uvicorn binds, without SO_REUSEPORT: a server already listening there (this one
     # started twice, say) makes it fail, where joining its group would share its connections.
+    # A server of ours still starting (no worker listening yet) is not seen: SO_REUSEADDR lets
+    # two unlistened sockets share the port, and it is needed to rebind past TIME_WAIT.
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
@@ -73,6 +76,14 @@ def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> No
         return
     config = uvicorn.Config(app, host=host, port=port, workers=workers, **options)
     listener = _supervisor_listener(host, port)
+    # uvicorn says where it listens only when it binds the socket itself (and --port 0 picks).
+    bound_host, bound_port = listener.getsockname()[:2]
+    shown = f"[{bound_host}]" if listener.family == socket.AF_INET6 else bound_host
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d, a socket per worker (Press CTRL+C to quit)",
+        shown,
+        bound_port,
+    )
     try:
         Multiprocess(config, sockets=[listener]).run()
     except KeyboardInterrupt:

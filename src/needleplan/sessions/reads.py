@@ -14,8 +14,9 @@ A row whose verdict depends on more than its columns is rendered and not kept: a
 a summary row yet, or whose facts or the catalogue this transaction changed
 (``screening.service.verdicts_fixed_by_rows``).
 
-At most ``KEPT`` documents are kept per process, the least recently read dropped first (about
-2-3 kB each with their key).
+At most ``KEPT_BYTES`` of documents and the text of their keys are kept per process, the least
+recently read dropped first (a typical session takes about 2 kB with its key; long notes and
+screening histories take more, which is why the bound counts bytes, not sessions).
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ from needleplan.screening.service import rules_from, verdicts_fixed_by_rows, ver
 from needleplan.sessions import repository
 from needleplan.sessions.views import session_document
 
-KEPT = 10_000
+KEPT_BYTES = 24 * 1024 * 1024
 
-_rendered: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+# Each kept document with its size (the document's bytes and the key's text), and their total.
+_rendered: OrderedDict[tuple[Any, ...], tuple[bytes, int]] = OrderedDict()
+_kept_bytes = 0
 _lock = threading.Lock()  # the webhook and notice threads of a process render events too
 
 
@@ -93,13 +96,31 @@ def session_json(
 
 
 def _kept(key: tuple[Any, ...]) -> bytes | None:
-    fragment = _rendered.get(key)
-    if fragment is not None:
-        _rendered.move_to_end(key)
-    return fragment
+    kept = _rendered.get(key)
+    if kept is None:
+        return None
+    _rendered.move_to_end(key)
+    return kept[0]
 
 
 def _keep(key: tuple[Any, ...], fragment: bytes) -> None:
-    _rendered[key] = fragment
-    if len(_rendered) > KEPT:
-        _rendered.popitem(last=False)
+    global _kept_bytes
+    if key in _rendered:  # another request kept it meanwhile
+        return
+    # Python's own overheads come on top: counted by text, the bound is a fair estimate.
+    size = len(fragment) + sum(
+        len(value) for part in key[1] for value in part if isinstance(value, str)
+    )
+    _rendered[key] = (fragment, size)
+    _kept_bytes += size
+    while _kept_bytes > KEPT_BYTES and _rendered:
+        _, (_, dropped) = _rendered.popitem(last=False)
+        _kept_bytes -= dropped
+
+
+def forget_all() -> None:
+    """Drop every kept document (tests)."""
+    global _kept_bytes
+    with _lock:
+        _rendered.clear()
+        _kept_bytes = 0

@@ -225,9 +225,9 @@ def live_sessions_between(
 ) -> list[Row[Any]]:
     """The provider's or room's sessions overlapping [start, end) that are neither cancelled nor
     entered in error, in start order, as they are read (``_readable``)."""
+    if (provider_id is None) == (room_id is None):
+        raise ValueError("a provider's day or a room's, not both or neither")
     owner, owner_id = ("provider", provider_id) if provider_id is not None else ("room", room_id)
-    if owner_id is None:
-        raise ValueError("a provider or a room")
     parameters = {"start": start, "end": end, "start_after": start - LONGEST_BLOCK}
     rows = db.connection().execute(
         _LIVE_SESSIONS_BETWEEN[owner], {**parameters, "owner_id": owner_id}
