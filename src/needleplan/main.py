@@ -9,7 +9,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from needleplan import __version__
-from needleplan.api import V1_PREFIX, V1_RESPONSES, V1_ROUTERS, V1_TAGS
+from needleplan.api import (
+    V1_PREFIX,
+    V1_RESPONSES,
+    V1_ROUTERS,
+    V1_TAGS,
+    in_document_order,
+    matching_order,
+)
 from needleplan.auth.middleware import AuthenticationMiddleware
 from needleplan.calendar_feeds.router import feeds_router as calendar_router
 from needleplan.config import Settings, get_settings
@@ -66,7 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_redoc(app)
     install_metrics(app)  # GET /metrics, outside the OpenAPI document
     app.include_router(ops_router)
-    for domain_router in V1_ROUTERS:
+    for domain_router in matching_order(V1_ROUTERS):
         app.include_router(domain_router, prefix=V1_PREFIX, responses=V1_RESPONSES)
     app.include_router(calendar_router)  # GET /calendar/<token>.ics, no API key
     app.include_router(fhir_router)  # the read-only FHIR R4 facade at /fhir/R4
@@ -75,7 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app)
+            app.openapi_schema = build_openapi(app, in_document_order(app.routes, V1_ROUTERS))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented schema hook

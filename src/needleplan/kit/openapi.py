@@ -10,7 +10,7 @@ security (``[]`` where no API key is needed).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import fastapi.routing
@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from needleplan.auth.middleware import FHIR_PREFIX, PROTECTED_PREFIX
 from needleplan.auth.roles import Role
@@ -142,12 +143,13 @@ def _declared_tags(app: FastAPI, document: dict[str, Any]) -> list[dict[str, Any
     return declared + [{"name": name} for name in used if name not in names]
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+def build_openapi(app: FastAPI, routes: Sequence[BaseRoute] | None = None) -> dict[str, Any]:
+    """The document of ``app``, listing ``routes`` (default: the app's) in their order."""
     document = get_openapi(
         title=app.title,
         version=app.version,
         description=app.description,
-        routes=app.routes,
+        routes=app.routes if routes is None else list(routes),
         tags=app.openapi_tags,
         servers=app.servers or DEFAULT_SERVERS,
         contact=app.contact,
