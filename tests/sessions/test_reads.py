@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from needleplan.sessions import reads
+from needleplan.sessions import reads, repository
 from tests.conftest import Headers, RollbackDatabase
 from tests.factories import booking, future_day, local, make_client, make_clinic
 
@@ -122,6 +122,67 @@ def test_at_most_kept_bytes_are_kept_the_least_recently_read_dropped_first(
     monkeypatch.setattr(reads, "KEPT_BYTES", one * 5 // 2)  # room for two
     for session in (second, first, third):  # first read again before third comes
         read(session)
-    kept_ids = {key[1][0][0] for key in reads._rendered}  # read_values: (columns before areas, ...)
+    kept_ids = {key[1][0] for key in reads._rendered}  # the stored row: its id first
     assert kept_ids == {first["id"], third["id"]}
     assert reads._kept_bytes <= reads.KEPT_BYTES
+
+
+def test_a_stored_row_converts_to_exactly_the_read_row(
+    client: TestClient, admin: Headers, clinician: Headers, database: RollbackDatabase
+) -> None:
+    """Reads select sessions as stored and convert only what they render
+    (repository.typed_read): every column must come out as the typed read gives it, on each
+    database, including dates, enumerations, booleans, JSON and empty values."""
+    clinic = make_clinic(client, admin)
+    person = make_client(client, clinician, name="Typed")
+    plan = client.post(
+        "/v1/treatment-plans",
+        json={
+            "client_id": person,
+            "location_id": clinic.location_id,
+            "areas": ["full_face", "neck"],
+            "numbing": True,
+            "sessions_planned": 2,
+        },
+        headers=clinician,
+    ).json()
+    first = _booked(
+        client,
+        clinician,
+        booking(
+            clinic, person, local(future_day(3), "09:00"), plan_id=plan["id"], notes="Nervous."
+        ),
+    )
+    second = _booked(
+        client,
+        clinician,
+        booking(clinic, person, local(future_day(33), "09:00"), plan_id=plan["id"]),
+    )
+    # Moved closer to the next, the plan's later session needs a new date in a window.
+    moved = client.patch(
+        f"/v1/sessions/{first['id']}",
+        json={"starts_at": local(future_day(20), "09:00")},
+        headers={**clinician, "If-Match": f'"{first["version"]}"'},
+    )
+    assert moved.status_code == 200, moved.text
+    loose = _booked(client, clinician, booking(clinic, person, local(future_day(4), "12:00")))
+    cancelled = client.post(
+        f"/v1/sessions/{loose['id']}/cancel", json={"reason": "Ill."}, headers=clinician
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    with database.session(write=False) as db:
+        for session in (first, second, loose):
+            typed = repository.session_read_row(db, session["id"])
+            stored = repository.stored_session_row(db, session["id"])
+            assert typed is not None
+            assert stored is not None
+            converted = repository.typed_read(db, stored)._mapping
+            assert converted == dict(typed._mapping)
+            assert [type(value) for value in converted.values()] == [
+                type(value) for value in typed._mapping.values()
+            ]
+        # Each kind of value was there to convert: a plan's window dates, a cancel reason.
+        assert repository.typed_read(db, stored).cancel_reason == "Ill."
+        window = repository.session_read_row(db, second["id"])
+        assert window is not None
+        assert window.window_earliest_date is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -95,12 +96,16 @@ def keyset_parameters(*keys: Any, limit: int, cursor: str | None) -> dict[str, A
     return parameters
 
 
-def keyset_rows(rows: list[Any], *keys: Any, limit: int) -> tuple[list[Any], str | None]:
-    """A ``keyset_statement``'s rows as one page and the cursor of the next."""
+def keyset_rows(
+    rows: list[Any], *keys: Any, limit: int, typed: Callable[[Any], Any] | None = None
+) -> tuple[list[Any], str | None]:
+    """A ``keyset_statement``'s rows as one page and the cursor of the next. ``typed``: what
+    gives the keys' typed values of a row selected untyped."""
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, encode_cursor([_as_text(getattr(rows[-1], str(k.key))) for k in keys])
+    last = rows[-1] if typed is None else typed(rows[-1])
+    return rows, encode_cursor([_as_text(getattr(last, str(k.key))) for k in keys])
 
 
 def keyset_page(

@@ -10,6 +10,10 @@ the values themselves, so a kept document is never stale, in any process: a chan
 session, to its location's zone, to the client's screening facts or to the catalogue reads as
 other values, and so as another key. Nothing is invalidated and nothing is read to check.
 
+Reads select the session's values as stored (``repository._as_stored``: the driver's values,
+unconverted) and are kept by those; only a row that must be rendered is converted
+(``repository.typed_read``).
+
 A row whose verdict depends on more than its columns is rendered and not kept: a client without
 a summary row yet, or whose facts or the catalogue this transaction changed
 (``screening.service.verdicts_fixed_by_rows``).
@@ -48,7 +52,7 @@ _kept_bytes = 0
 _lock = threading.Lock()  # the webhook and notice threads of a process render events too
 
 
-def read_verdicts(db: Session, settings: Settings, rows: Sequence[Row[Any]]) -> dict[str, Verdict]:
+def read_verdicts(db: Session, settings: Settings, rows: Sequence[Any]) -> dict[str, Verdict]:
     """The client's eligibility on each read row's local date, from the summaries the rows
     carry (no further statement, unless a client has no summary)."""
     # By each row's mapping: a page asks for 50, and attribute access costs several times more.
@@ -67,19 +71,23 @@ def read_verdicts(db: Session, settings: Settings, rows: Sequence[Row[Any]]) -> 
 def session_json(
     db: Session, settings: Settings, rows: Sequence[Row[Any]], role: Role
 ) -> list[bytes]:
-    """Each read row (``repository._readable``) as ``SessionRead`` JSON for ``role``, in order:
-    kept ones as kept, the others rendered (their verdicts in one go) and kept when their
-    columns fix their verdict."""
+    """Each stored read row (``repository._as_stored``) as ``SessionRead`` JSON for ``role``,
+    in order: kept ones as kept, the others rendered (their verdicts in one go) and kept when
+    their columns fix their verdict."""
     if not rows:
         return []
     scope = (database_of(db), rules_from(settings), role is Role.integration)
     keys = [
-        (scope, repository.read_values(row)) if fixed else None
+        (scope, tuple(row)) if fixed else None
         for row, fixed in zip(rows, verdicts_fixed_by_rows(db, rows), strict=True)
     ]
     with _lock:
         found = [_kept(key) if key is not None else None for key in keys]
-    missing = [row for row, fragment in zip(rows, found, strict=True) if fragment is None]
+    missing = [
+        repository.typed_read(db, row)
+        for row, fragment in zip(rows, found, strict=True)
+        if fragment is None
+    ]
     if not missing:
         return found  # type: ignore[return-value]  # none is None
     verdicts = read_verdicts(db, settings, missing)
@@ -108,9 +116,7 @@ def _keep(key: tuple[Any, ...], fragment: bytes) -> None:
     if key in _rendered:  # another request kept it meanwhile
         return
     # Python's own overheads come on top: counted by text, the bound is a fair estimate.
-    size = len(fragment) + sum(
-        len(value) for part in key[1] for value in part if isinstance(value, str)
-    )
+    size = len(fragment) + sum(len(value) for value in key[1] if isinstance(value, str))
     _rendered[key] = (fragment, size)
     _kept_bytes += size
     while _kept_bytes > KEPT_BYTES and _rendered:

@@ -143,7 +143,7 @@ async def get_session(
     and turnover. An `integration` key gets no notes or cautions. An unknown id is a 404
     (`not-found`).
     """
-    row = service.session_to_read(db, session_id)
+    row = service.session_as_stored(db, session_id)
     (document,) = reads.session_json(db, settings, [row], caller.role)
     return Response(document, media_type=JSON, headers={"ETag": etag(row.version)})
 

@@ -198,6 +198,14 @@ def session_to_read(db: Session, session_id: str) -> Row[Any]:
     return row
 
 
+def session_as_stored(db: Session, session_id: str) -> Row[Any]:
+    """One session as stored (repository._as_stored: what a read is kept by), or 404."""
+    row = repository.stored_session_row(db, session_id)
+    if row is None:
+        raise NotFound(f"No session has id {session_id!r}.")
+    return row
+
+
 def list_sessions(
     db: Session,
     *,
@@ -493,7 +501,7 @@ def day_schedule(
     provider_id: str | None = None,
     room_id: str | None = None,
 ) -> tuple[datetime, datetime, list[Row[Any]]]:
-    """The sessions of a provider or a room on a local day, in start order, as read rows."""
+    """The sessions of a provider or a room on a local day, in start order, as stored rows."""
     start, end = local_day_bounds(day, zone)
     rows = repository.live_sessions_between(
         db, start, end, provider_id=provider_id, room_id=room_id

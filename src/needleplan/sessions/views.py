@@ -18,6 +18,7 @@ from needleplan.durations.quote import segments_for
 from needleplan.kit.localtime import in_zone
 from needleplan.models import TreatmentSession
 from needleplan.screening.eligibility import NO_SCREENING, SCREENING_EXPIRED, ReasonKind, Verdict
+from needleplan.sessions.repository import TypedRead
 from needleplan.sessions.schemas import SessionRead
 
 
@@ -55,7 +56,10 @@ def _segment_parts(
 
 
 def session_document(
-    session: TreatmentSession | Row[Any], zone: ZoneInfo, verdict: Verdict | None, role: Role
+    session: TreatmentSession | Row[Any] | TypedRead,
+    zone: ZoneInfo,
+    verdict: Verdict | None,
+    role: Role,
 ) -> dict[str, Any]:
     """The session as ``SessionRead`` reads, as plain values: what a page of sessions renders
     straight to JSON (``kit/http.json_document``) and ``session_read`` validates.
@@ -66,7 +70,7 @@ def session_document(
     Enumerations are given as their text: serialising an enum member costs ten times as much.
     Every value must already be what the schema says: tests/sessions/test_session_read.py
     checks each way of reading a session against ``SessionRead``."""
-    row = session._mapping if isinstance(session, Row) else _Columns(session)
+    row = _Columns(session) if isinstance(session, TreatmentSession) else session._mapping
     starts_at = row["starts_at"]
     segments = [
         {
