@@ -346,6 +346,16 @@ def test_a_session_read_in_one_process_shows_changes_made_in_the_other_at_once(
         for read in _session_reads(b, session, day)
     ] == [{"sensitive_skin", "rosacea"}] * 3
 
+    def day_zones() -> list[object]:
+        """B's day of the provider, by the location asked for and by their working plan's."""
+        path = f"/v1/providers/{provider}/schedule"
+        with httpx.Client(base_url=b.base_url, headers=b.admin_headers) as http:
+            return [
+                _ok(http.get(path, params={"date": day.isoformat(), **asked}))["time_zone"]
+                for asked in ({"location_id": location["id"]}, {})
+            ]
+
+    assert day_zones() == day_zones() == ["Europe/Berlin"] * 2  # read twice: B keeps what it can
     moved = httpx.patch(
         a.url(f"/v1/locations/{location['id']}"),
         json={"time_zone": "Europe/London"},
@@ -357,3 +367,4 @@ def test_a_session_read_in_one_process_shows_changes_made_in_the_other_at_once(
     shown = [datetime.fromisoformat(read["starts_at"]) for read in _session_reads(b, session, day)]
     assert shown == [london] * 3
     assert [instant.utcoffset() for instant in shown] == [london.utcoffset()] * 3
+    assert day_zones() == ["Europe/London"] * 2

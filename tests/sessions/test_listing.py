@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -97,3 +99,47 @@ def test_a_forged_instant_cursor_is_400_not_500(client: TestClient, front_desk: 
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     response = client.get("/v1/sessions", params={"cursor": cursor}, headers=front_desk)
     assert response.status_code == 400
+
+
+def test_a_providers_day_follows_its_locations_zone_at_once(
+    client: TestClient, clinic: Clinic, admin: Headers, front_desk: Headers, clinician: Headers
+) -> None:
+    """A provider's day is in their location's zone as it is now: a zone changed between two
+    reads is in the very next one, and so is a day without sessions."""
+    day = future_day()
+    person = make_client(client, clinician, name="Alice")
+    session = booked(client, front_desk, booking(clinic, person, local(day, "10:00")))
+    path = f"/v1/providers/{clinic.provider_ids[0]}/schedule"
+
+    def schedule(on: str) -> dict[str, object]:
+        answer = client.get(path, params={"date": on}, headers=front_desk)
+        assert answer.status_code == 200, answer.text
+        read: dict[str, object] = answer.json()
+        return read
+
+    for _ in range(2):  # the second read answered from kept renders
+        berlin = schedule(day.isoformat())
+        assert berlin["time_zone"] == "Europe/Berlin"
+        assert berlin["sessions"] == [
+            client.get(f"/v1/sessions/{session['id']}", headers=front_desk).json()
+        ]
+    empty = schedule((day + timedelta(days=1)).isoformat())
+    assert (empty["time_zone"], empty["sessions"]) == ("Europe/Berlin", [])
+
+    location = client.get(f"/v1/locations/{clinic.location_id}", headers=admin)
+    moved = client.patch(
+        f"/v1/locations/{clinic.location_id}",
+        json={"time_zone": "America/New_York"},
+        headers={**admin, "If-Match": location.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.text
+    new_york = schedule(day.isoformat())  # 10:00 in Berlin is 04:00 the same day in New York
+    assert new_york["time_zone"] == "America/New_York"
+    (shown,) = new_york["sessions"]  # type: ignore[misc]
+    assert shown["id"] == session["id"]
+    assert (
+        shown["starts_at"]
+        == datetime.fromisoformat(session["starts_at"])
+        .astimezone(ZoneInfo("America/New_York"))
+        .isoformat()
+    )
