@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
@@ -478,6 +478,13 @@ def delete_blocks(
 
 
 _INSERT_BLOCKS = insert(_BUSY_BLOCKS)
+# PostgreSQL: a block the exclusion constraint refuses is skipped instead of failing the
+# statement, so the transaction goes on to name who is in the way without a savepoint (two
+# round trips fewer per booking). The ids say which blocks went in.
+_INSERT_FREE_BLOCKS = (
+    postgresql_insert(_BUSY_BLOCKS).on_conflict_do_nothing().returning(_BUSY_BLOCKS.c.id)
+)
+_DELETE_BLOCKS_BY_ID = _BUSY_BLOCKS.delete().where(_BUSY_BLOCKS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def insert_blocks(
@@ -490,8 +497,9 @@ def insert_blocks(
 ) -> bool:
     """Insert in one statement; False when the database refuses an overlap (a lost race).
 
-    On PostgreSQL the insert runs in a savepoint, so that after a refusal the transaction can
-    still ask who is in the way; SQLite's trigger aborts only the statement.
+    Either way the transaction can still ask who is in the way: PostgreSQL skips a refused
+    block (and the blocks that went in are taken out again), SQLite's trigger aborts only the
+    statement.
     """
     rows = [
         {
@@ -508,21 +516,26 @@ def insert_blocks(
     ]
     # The owner (a session or hold) must be written first: the blocks' foreign keys name it.
     db.flush()
-    savepoint = db.begin_nested() if db.get_bind().dialect.name == "postgresql" else nullcontext()
-    try:
-        with savepoint:
-            # Core on the transaction's connection: the ORM's bulk insert cost more than the
-            # statement.
-            db.connection().execute(_INSERT_BLOCKS, rows)
-    except IntegrityError as exc:
-        if _is_overlap(exc):
+    # Core on the transaction's connection: the ORM's bulk insert cost more than the statement.
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
+        placed = connection.execute(_INSERT_FREE_BLOCKS, rows).scalars().all()
+        if len(placed) < len(rows):
+            if placed:
+                connection.execute(_DELETE_BLOCKS_BY_ID, {"ids": list(placed)})
             return False
-        raise
+    else:
+        try:
+            connection.execute(_INSERT_BLOCKS, rows)
+        except IntegrityError as exc:
+            if _is_overlap(exc):
+                return False
+            raise
     if expires_at is None:
         busy_days.record(db, taken=[(b.resource_id, b.start, b.end) for b in blocks])
     return True
 
 
 def _is_overlap(exc: IntegrityError) -> bool:
-    # PostgreSQL: exclusion_violation; SQLite: the busy_blocks_no_overlap trigger's message.
-    return getattr(exc.orig, "sqlstate", None) == "23P01" or "slot-taken" in str(exc.orig)
+    # The busy_blocks_no_overlap trigger's message (SQLite; PostgreSQL skips refused blocks).
+    return "slot-taken" in str(exc.orig)
