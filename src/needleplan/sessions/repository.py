@@ -75,7 +75,6 @@ def _readable() -> Select[Any]:
 
 # Built once; the id is bound per call, the filters of a page or day added per call.
 _READABLE = _readable()
-_AREAS = list(_READABLE.selected_columns.keys()).index("areas")
 
 
 def _as_stored(statement: Select[Any]) -> Select[Any]:
