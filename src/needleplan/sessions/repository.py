@@ -483,7 +483,9 @@ _INSERT_BLOCKS = insert(_BUSY_BLOCKS)
 _INSERT_FREE_BLOCKS = (
     postgresql_insert(_BUSY_BLOCKS).on_conflict_do_nothing().returning(_BUSY_BLOCKS.c.id)
 )
-_DELETE_BLOCKS_BY_ID = _BUSY_BLOCKS.delete().where(_BUSY_BLOCKS.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_BLOCKS_BY_ID = _BUSY_BLOCKS.delete().where(
+    _BUSY_BLOCKS.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def insert_blocks(
