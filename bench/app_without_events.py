@@ -50,7 +50,5 @@ def serve(argv: list[str]) -> None:
 if __name__ == "__main__":
     serve(sys.argv[1:])
 else:  # imported by uvicorn (in each worker) as app_without_events:app
-    from needleplan.main import create_app
-
     without_events()
-    app = create_app()
+    from needleplan.asgi import app  # noqa: F401  # the served app, built as it is built there
