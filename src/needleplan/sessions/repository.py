@@ -483,7 +483,8 @@ _INSERT_BLOCKS = insert(_BUSY_BLOCKS)
 _INSERT_FREE_BLOCKS = (
     postgresql_insert(_BUSY_BLOCKS).on_conflict_do_nothing().returning(_BUSY_BLOCKS.c.id)
 )
-_DELETE_BLOCKS_BY_ID = _BUSY_BLOCKS.delete().where(
+# A lost race takes back the blocks that went in: never counted in the busy days (below).
+_TAKE_BACK_BLOCKS = _BUSY_BLOCKS.delete().where(
     _BUSY_BLOCKS.c.id.in_(bindparam("ids", expanding=True))
 )
 
@@ -523,7 +524,7 @@ def insert_blocks(
         placed = connection.execute(_INSERT_FREE_BLOCKS, rows).scalars().all()
         if len(placed) < len(rows):
             if placed:
-                connection.execute(_DELETE_BLOCKS_BY_ID, {"ids": list(placed)})
+                connection.execute(_TAKE_BACK_BLOCKS, {"ids": list(placed)})
             return False
     else:
         try:
